@@ -1,0 +1,104 @@
+"""CLI: `python -m service serve | migrate | token USER_ID [--ttl SECONDS]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from service import config
+
+DATA_DIR = Path(__file__).resolve().parents[1] / ".data" / "postgres"
+
+
+@contextmanager
+def database(settings: config.Settings, *, owner: bool) -> Iterator[str]:
+    """DATABASE_URL, or an embedded PostgreSQL under .data/.
+
+    The owner (serve) stops it on the way out, also one it found still running after a hard kill;
+    a helper command (migrate) stops only a server it started itself.
+    """
+    if settings.database_url is not None:
+        yield settings.database_url
+        return
+    from service import devdb
+
+    was_running = devdb.is_running(DATA_DIR)
+    url = devdb.start(DATA_DIR)
+    print(f"embedded PostgreSQL {'reused' if was_running else 'started'} in {DATA_DIR.parent.name}/{DATA_DIR.name}", file=sys.stderr)
+    try:
+        yield url
+    finally:
+        if owner or not was_running:
+            devdb.stop(DATA_DIR)
+
+
+def serve(settings: config.Settings) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    from service import migrate
+
+    with database(settings, owner=True) as url:
+        os.environ["DATABASE_URL"] = url  # the workers build their settings from the environment
+        applied = migrate.apply(url)
+        print(f"migrations: {applied} applied", file=sys.stderr)
+        server = Granian(
+            "service.app:create_app",
+            factory=True,
+            interface=Interfaces.ASGI,
+            address=settings.host,
+            port=settings.port,
+            workers=settings.web_concurrency,
+            loop=Loops.uvloop,
+            log_access=False,
+        )
+        print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
+        server.serve()
+
+
+def run_migrations(settings: config.Settings) -> None:
+    from service import migrate
+
+    with database(settings, owner=False) as url:
+        print(f"migrations: {migrate.apply(url)} applied", file=sys.stderr)
+
+
+def token(settings: config.Settings, user_id: str, ttl: int) -> None:
+    from service.auth import issue_token
+
+    print(issue_token(settings, user_id, ttl))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="apply migrations, then serve with granian")
+    commands.add_parser("migrate", help="apply pending migrations")
+    token_parser = commands.add_parser("token", help="print an HS256 token for local use")
+    token_parser.add_argument("user_id")
+    token_parser.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
+    args = parser.parse_args(argv)
+    try:
+        settings = config.from_env(need_keys=args.command != "migrate")
+        if args.command == "token" and settings.jwt_secret is None:
+            raise config.ConfigError("token needs JWT_SECRET (or BETTER_AUTH_SECRET) to sign with")
+        if args.command == "token" and (args.ttl < 1 or not args.user_id.strip()):
+            raise config.ConfigError("token needs a non-empty USER_ID and a positive --ttl")
+    except config.ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        serve(settings)
+    elif args.command == "migrate":
+        run_migrations(settings)
+    else:
+        token(settings, args.user_id, args.ttl)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

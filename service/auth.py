@@ -1,0 +1,148 @@
+"""Who is calling: Bearer JWT verification, the auth middleware and the path-owner guard.
+
+A token's key is chosen by the key sources the service trusts, never by the token's header: the
+header only says which source to ask (HMAC or JWKS) and which key id, and each source carries its own
+allow-list of algorithms.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import jwt
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from service.config import Settings
+from service.errors import Forbidden, Unauthorized
+
+MAX_TOKEN_BYTES = 8192
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+
+
+class KeySource(Protocol):
+    """Where verification keys come from; `resolve` answers the key and the algorithms it may verify."""
+
+    algorithms: frozenset[str]
+
+    async def resolve(self, header: dict[str, Any]) -> tuple[Any, list[str]]: ...
+
+
+class SharedSecret:
+    """HS256/384/512 with one shared secret, as front ends that sign with BETTER_AUTH_SECRET do."""
+
+    algorithms = HMAC_ALGORITHMS
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret.encode()
+
+    async def resolve(self, header: dict[str, Any]) -> tuple[Any, list[str]]:
+        return self._secret, [header["alg"]]
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, sources: list[KeySource]) -> None:
+        self._sources = sources
+        self._claim = settings.jwt_user_claim
+        self._leeway = settings.jwt_leeway_seconds
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._options = {"require": ["exp"], "verify_aud": settings.jwt_audience is not None}
+
+    async def verify(self, token: str) -> str:
+        """The user id of a valid token; Unauthorized with a reason a developer can act on otherwise."""
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthorized("The token is too large.")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError:
+            raise Unauthorized("The token is malformed.") from None
+        source = self._source_for(header.get("alg"))
+        key, algorithms = await source.resolve(header)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                leeway=self._leeway,
+                issuer=self._issuer,
+                audience=self._audience,
+                options=self._options,  # type: ignore[arg-type]
+            )
+        except jwt.PyJWTError as error:
+            raise Unauthorized(_reason(error)) from None
+        user = claims.get(self._claim)
+        if not isinstance(user, str) or not user or len(user) > 255:
+            raise Unauthorized(f"The token's '{self._claim}' claim must be a non-empty string.")
+        return user
+
+    def _source_for(self, alg: object) -> KeySource:
+        for source in self._sources:
+            if alg in source.algorithms:
+                return source
+        raise Unauthorized("The token's algorithm is not accepted here.")
+
+
+def _reason(error: jwt.PyJWTError) -> str:
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "The token has expired."
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return "The token is not yet valid (nbf or iat is in the future)."
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "The token's signature does not verify."
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"The token has no '{error.claim}' claim."
+    if isinstance(error, jwt.InvalidIssuerError):
+        return "The token's issuer (iss) is not the expected one."
+    if isinstance(error, jwt.InvalidAudienceError):
+        return "The token's audience (aud) is not the expected one."
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return "The token's algorithm is not accepted for its key."
+    return "The token is malformed."
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer` header; a missing header, other scheme or empty token is missing."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Send a token as 'Authorization: Bearer <JWT>'.", token_given=False)
+    return token
+
+
+class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Sets `request.user` to the token's user id for every /api route."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        verifier: TokenVerifier = connection.app.state.verifier
+        user = await verifier.verify(bearer_token(connection.headers.get("authorization")))
+        return AuthenticationResult(user=user, auth=None)
+
+
+def requires_path_owner(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The path's {user_id} must be the token's user; checked before anything else about the request."""
+    if connection.path_params.get("user_id") != connection.user:
+        raise Forbidden()
+
+
+def build_verifier(settings: Settings) -> TokenVerifier:
+    sources: list[KeySource] = []
+    if settings.jwt_secret is not None:
+        sources.append(SharedSecret(settings.jwt_secret))
+    return TokenVerifier(settings, sources)
+
+
+def issue_token(settings: Settings, user_id: str, ttl_seconds: int) -> str:
+    """An HS256 token for local use (`python -m service token`), signed with the configured secret."""
+    import time
+
+    if settings.jwt_secret is None:
+        raise ValueError("JWT_SECRET (or BETTER_AUTH_SECRET) must be set to issue tokens")
+    now = int(time.time())
+    claims: dict[str, Any] = {settings.jwt_user_claim: user_id, "iat": now, "exp": now + ttl_seconds}
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")

@@ -1,0 +1,130 @@
+"""JSON request bodies: strict media type, one fast msgspec decode, and a full error report when it fails.
+
+msgspec stops at the first bad field, but the contract lists every bad field. So the fast path decodes
+straight into the struct; only when that fails is the raw body re-checked field by field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Generic, Literal, TypeVar
+
+import msgspec
+from litestar.dto import MsgspecDTO
+from msgspec import UnsetType
+
+from service.errors import FieldError, UnsupportedMediaType, ValidationFailed
+from service.schemas import CLEANERS, SERVER_OWNED, FieldValueError, check_completed, tag_errors
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+_decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+_PATH = re.compile(r" - at `\$((?:\[\d+\]|\.\w+)*)`$")
+_TICKS = re.compile(r"`([^`]*)`")
+
+
+def require_json(content_type: str | None) -> None:
+    """A non-empty body must say it is JSON; parameters such as charset are fine."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType()
+
+
+def decode(raw: bytes, kind: type[S]) -> S:
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    try:
+        return decoder.decode(raw)  # type: ignore[no-any-return]
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+        raise report(raw, kind) from None
+
+
+def report(raw: bytes, kind: type[msgspec.Struct]) -> ValidationFailed:
+    """Why `raw` is not a valid `kind`: every bad field, or the whole body when it is not a JSON object."""
+    try:
+        document = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return ValidationFailed("The body is not valid JSON (or not valid UTF-8).")
+    if not isinstance(document, dict):
+        return ValidationFailed("The body must be a JSON object.")
+    errors = _field_errors(document, kind)
+    if not errors:  # the struct rejected something the field rules did not name; say so plainly
+        return ValidationFailed("The body is not valid for this route.")
+    return ValidationFailed.of(errors)
+
+
+def _field_errors(document: dict[str, Any], kind: type[msgspec.Struct]) -> list[FieldError]:
+    fields = {f.name: f for f in msgspec.structs.fields(kind)}
+    errors: list[FieldError] = []
+    valid: dict[str, Any] = {}
+    for name in document:
+        if name in SERVER_OWNED:
+            errors.append(FieldError(name, "is set by the server and cannot be sent"))
+        elif name not in fields:
+            errors.append(FieldError(name, "is not a known field"))
+    for name, field in fields.items():
+        if name not in document:
+            if field.required:
+                errors.append(FieldError(name, "is required"))
+            continue
+        if name == "tags" and isinstance(document[name], list):
+            if item_errors := tag_errors(document[name]):
+                errors.extend(FieldError(f, m) for f, m in item_errors)
+                continue
+        try:
+            value = msgspec.convert(document[name], _without_unset(field.type))
+            if (cleaner := CLEANERS.get(name)) is not None:
+                value = cleaner(value)
+            valid[name] = value
+        except FieldValueError as error:
+            errors.append(FieldError(error.field, error.message))
+        except (msgspec.ValidationError, ValueError) as error:
+            errors.append(_from_msgspec(name, str(error), _choices(field.type)))
+    if "status" in valid and "completed" in valid:
+        try:
+            check_completed(valid["status"], valid["completed"])
+        except FieldValueError as error:
+            errors.append(FieldError(error.field, error.message))
+    return errors
+
+
+def _without_unset(annotation: Any) -> Any:
+    args = getattr(annotation, "__args__", None)
+    if args and UnsetType in args:
+        rest = tuple(a for a in args if a is not UnsetType)
+        union = rest[0]
+        for arg in rest[1:]:
+            union = union | arg
+        return union
+    return annotation
+
+
+def _choices(annotation: Any) -> tuple[str, ...]:
+    for arg in (annotation, *getattr(annotation, "__args__", ())):
+        if getattr(arg, "__origin__", None) is Literal:
+            return tuple(arg.__args__)
+    return ()
+
+
+def _from_msgspec(name: str, message: str, choices: tuple[str, ...] = ()) -> FieldError:
+    """`Expected `str`, got `int` - at `$[2]`` becomes field `tags[2]`, message `expected str, got int`."""
+    if choices and message.startswith("Invalid enum value"):
+        return FieldError(name, "must be one of: " + ", ".join(choices))
+    field = name
+    if (match := _PATH.search(message)) is not None:
+        field = name + match.group(1)
+        message = message[: match.start()]
+    message = _TICKS.sub(r"\1", message)
+    return FieldError(field, message[:1].lower() + message[1:])
+
+
+T = TypeVar("T")
+
+
+class JsonBody(MsgspecDTO[T], Generic[T]):
+    """Litestar DTO that documents the struct in OpenAPI but decodes with the strict rules above."""
+
+    def decode_bytes(self, value: bytes) -> Any:
+        require_json(self.asgi_connection.headers.get("content-type"))
+        return decode(value, self.model_type)  # type: ignore[arg-type]

@@ -1,0 +1,75 @@
+"""OpenAPI examples: what each route answers, success and error, as a client will see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+
+from service.errors import ErrorBody
+from service.schemas import TaskEnvelope, TaskListEnvelope
+
+TASK: dict[str, Any] = {
+    "id": "3f0c9a8e-6f3e-4a4b-9a52-5b1c0f7e2d11",
+    "user_id": "user_2abc",
+    "title": "Write the quarterly report",
+    "description": "Numbers from finance first",
+    "status": "in_progress",
+    "priority": "high",
+    "completed": False,
+    "due_date": "2026-03-01T17:00:00Z",
+    "tags": ["work", "q1"],
+    "completed_at": None,
+    "created_at": "2026-02-16T10:00:00Z",
+    "updated_at": "2026-02-16T14:30:00Z",
+    "version": 3,
+}
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> tuple[int, ResponseSpec]:
+    example = Example(summary=code, value={"status": "error", "code": code, "message": message, "details": details})
+    return status, ResponseSpec(ErrorBody, description=message, examples=[example], generate_examples=False)
+
+
+def _task(status: int, description: str) -> tuple[int, ResponseSpec]:
+    example = Example(summary="a task", value={"status": "success", "data": TASK})
+    return status, ResponseSpec(TaskEnvelope, description=description, examples=[example], generate_examples=False)
+
+
+UNAUTHORIZED = _error(401, "UNAUTHORIZED", "The token has expired.")
+FORBIDDEN = _error(403, "FORBIDDEN", "The user in the path is not the user of the token.")
+NOT_FOUND = _error(404, "TASK_NOT_FOUND", "No such task for this user.")
+PRECONDITION = _error(412, "PRECONDITION_FAILED", "The task has changed since that ETag; fetch it again and retry.")
+INVALID = _error(
+    422,
+    "VALIDATION_ERROR",
+    "The request is not valid; see details.errors.",
+    {"errors": [{"field": "title", "message": "must not be blank"}, {"field": "tags[3]", "message": "must be at most 50 characters"}]},
+)
+UNAVAILABLE = _error(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry shortly.")
+COMMON = dict([UNAUTHORIZED, FORBIDDEN, UNAVAILABLE])
+
+LIST_RESPONSES = {
+    200: ResponseSpec(
+        TaskListEnvelope,
+        description="One page of tasks",
+        generate_examples=False,
+        examples=[
+            Example(
+                summary="a page",
+                value={"status": "success", "data": [TASK], "meta": {"total": 1, "limit": 100, "next_cursor": None}},
+            )
+        ],
+    ),
+    **COMMON,
+    **dict([INVALID]),
+}
+CREATE_RESPONSES = {**dict([_task(201, "The new task; Location and ETag headers")]), **COMMON, **dict([INVALID])}
+GET_RESPONSES = {**dict([_task(200, "The task; ETag header")]), **COMMON, **dict([NOT_FOUND])}
+WRITE_RESPONSES = {
+    **dict([_task(200, "The task as it is now; ETag header")]),
+    **COMMON,
+    **dict([NOT_FOUND, PRECONDITION, INVALID]),
+}
+DELETE_RESPONSES = {**COMMON, **dict([NOT_FOUND, PRECONDITION])}

@@ -1,0 +1,198 @@
+"""The one door to PostgreSQL: an asyncpg pool and one typed method per SQL statement, user_id first."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from msgspec import UNSET
+
+from service.config import Settings
+from service.errors import PreconditionFailed, TaskNotFound, Unavailable, ValidationFailed
+from service.schemas import Task, TaskCreate, TaskPatch, TaskReplace, parse_timestamp
+from service.statements import STATEMENTS, Statement
+
+log = logging.getLogger("service.gateway")
+
+PING = STATEMENTS["system/ping"]
+CREATE_TASK = STATEMENTS["tasks/create"]
+GET_TASK = STATEMENTS["tasks/get"]
+LIST_TASKS = STATEMENTS["tasks/list"]
+COUNT_TASKS = STATEMENTS["tasks/count"]
+REPLACE_TASK = STATEMENTS["tasks/replace"]
+PATCH_TASK = STATEMENTS["tasks/patch"]
+SET_COMPLETED = STATEMENTS["tasks/set_completed"]
+DELETE_TASK = STATEMENTS["tasks/delete"]
+
+# Failures that mean "the database is not there right now": the client should retry, not report a bug.
+_UNAVAILABLE = (
+    asyncio.TimeoutError,
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.QueryCanceledError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+)
+# The database's own last line of defence against a value the structs should already have refused.
+_INVALID = (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.StringDataRightTruncationError)
+
+
+def _task(row: Sequence[Any]) -> Task:
+    return Task(*row)
+
+
+class Gateway:
+    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+        self._pool = pool
+        self._acquire_timeout = settings.db_pool_timeout_seconds
+
+    @classmethod
+    async def open(cls, settings: Settings, dsn: str) -> Gateway:
+        """Open the pool; if the database is down, start anyway with an empty pool and report 503 until it is up."""
+        options: dict[str, Any] = {
+            "dsn": dsn,
+            "max_size": settings.db_pool_max_size,
+            "command_timeout": settings.db_statement_timeout_ms / 1000,
+            "statement_cache_size": settings.db_statement_cache_size,
+            "timeout": settings.db_pool_timeout_seconds,
+            "server_settings": {"application_name": "tasks-service"},
+        }
+        try:
+            pool = await asyncpg.create_pool(min_size=settings.db_pool_min_size, **options)
+        except (*_UNAVAILABLE, asyncpg.PostgresError) as error:
+            log.warning("database not reachable at start-up (%s); serving 503 until it is", type(error).__name__)
+            pool = await asyncpg.create_pool(min_size=0, **options)
+        return cls(pool, settings)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            async with self._pool.acquire(timeout=self._acquire_timeout) as connection:
+                yield connection
+        except _UNAVAILABLE as error:
+            log.warning("database unavailable: %s", type(error).__name__)
+            raise Unavailable() from error
+        except _INVALID as error:
+            raise ValidationFailed("A value breaks a rule of the task; check the fields against the API.") from error
+
+    async def _one(self, statement: Statement, user_id: str, *params: Any) -> asyncpg.Record | None:
+        async with self._connection() as connection:
+            return await connection.fetchrow(statement.text, user_id, *params)
+
+    async def _many(self, statement: Statement, user_id: str, *params: Any) -> list[asyncpg.Record]:
+        async with self._connection() as connection:
+            return await connection.fetch(statement.text, user_id, *params)
+
+    async def _value(self, statement: Statement, user_id: str, *params: Any) -> Any:
+        async with self._connection() as connection:
+            return await connection.fetchval(statement.text, user_id, *params)
+
+    async def ping(self, timeout: float) -> None:
+        try:
+            async with self._pool.acquire(timeout=timeout) as connection:
+                await connection.fetchval(PING.text, timeout=timeout)
+        except (*_UNAVAILABLE, asyncpg.PostgresError) as error:
+            raise Unavailable() from error
+
+    # -- tasks ------------------------------------------------------------------------------------
+
+    async def create_task(self, user_id: str, data: TaskCreate) -> Task:
+        status = "completed" if data.completed is True else data.status if data.status is not UNSET else "pending"
+        row = await self._one(
+            CREATE_TASK,
+            user_id,
+            data.title,
+            data.description,
+            status,
+            data.priority,
+            _timestamp(data.due_date),
+            data.tags,
+        )
+        assert row is not None  # an INSERT ... RETURNING always returns its row
+        return _task(row)
+
+    async def get_task(self, user_id: str, task_id: UUID) -> Task | None:
+        row = await self._one(GET_TASK, user_id, task_id)
+        return None if row is None else _task(row)
+
+    async def list_tasks(self, user_id: str, limit: int) -> tuple[list[Task], int]:
+        rows = await self._many(LIST_TASKS, user_id, limit)
+        total = await self._value(COUNT_TASKS, user_id)
+        return [_task(row) for row in rows], int(total)
+
+    async def replace_task(self, user_id: str, task_id: UUID, data: TaskReplace, *, if_match: int | None) -> Task:
+        if data.status is not UNSET:
+            status: str | None = data.status
+        elif data.completed is True:
+            status = "completed"
+        elif data.completed is False:
+            status = None  # the shorthand: completed becomes pending, anything else stays
+        else:
+            status = "pending"
+        row = await self._one(
+            REPLACE_TASK,
+            user_id,
+            task_id,
+            if_match,
+            data.title,
+            data.description,
+            status,
+            data.priority,
+            _timestamp(data.due_date),
+            data.tags,
+        )
+        return _outcome(row)
+
+    async def patch_task(self, user_id: str, task_id: UUID, patch: TaskPatch, *, if_match: int | None) -> Task:
+        status = patch.status if patch.status is not UNSET else ("completed" if patch.completed is True else None)
+        row = await self._one(
+            PATCH_TASK,
+            user_id,
+            task_id,
+            if_match,
+            None if patch.title is UNSET else patch.title,
+            patch.description is not UNSET,
+            None if patch.description is UNSET else patch.description,
+            status,
+            patch.completed is False,
+            None if patch.priority is UNSET else patch.priority,
+            patch.due_date is not UNSET,
+            None if patch.due_date is UNSET else _timestamp(patch.due_date),
+            None if patch.tags is UNSET else patch.tags,
+        )
+        return _outcome(row)
+
+    async def set_completed(self, user_id: str, task_id: UUID, completed: bool | None, *, if_match: int | None) -> Task:
+        row = await self._one(SET_COMPLETED, user_id, task_id, if_match, completed)
+        return _outcome(row)
+
+    async def delete_task(self, user_id: str, task_id: UUID, *, if_match: int | None) -> None:
+        row = await self._one(DELETE_TASK, user_id, task_id, if_match)
+        assert row is not None  # the statement always answers one row
+        if row["deleted"]:
+            return
+        raise PreconditionFailed() if row["found"] else TaskNotFound()
+
+
+def _outcome(row: asyncpg.Record | None) -> Task:
+    """Rows of the update statements lead with an outcome: changed, unchanged, or stale (If-Match failed)."""
+    if row is None:
+        raise TaskNotFound()
+    if row[0] == "stale":
+        raise PreconditionFailed()
+    return Task(*row[1:])
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    return None if value is None else parse_timestamp(value)

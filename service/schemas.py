@@ -1,0 +1,248 @@
+"""The task as the API shows it, and the request bodies that change it, with their validation rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+Status = Literal["pending", "in_progress", "completed"]
+Priority = Literal["low", "medium", "high"]
+
+MAX_TITLE = 500
+MAX_DESCRIPTION = 10_000
+MAX_TAGS = 20
+MAX_TAG = 50
+SERVER_OWNED = frozenset({"id", "user_id", "created_at", "updated_at", "completed_at", "version"})
+
+Timestamp = Annotated[
+    str,
+    Meta(
+        description="RFC 3339 timestamp with an offset; stored and returned in UTC",
+        extra_json_schema={"format": "date-time", "examples": ["2026-03-01T17:00:00Z"]},
+    ),
+]
+Title = Annotated[str, Meta(description="1 to 500 characters after trimming", examples=["Write the report"])]
+Description = Annotated[str | None, Meta(description="at most 10,000 characters; empty becomes null")]
+Tags = Annotated[list[str], Meta(description="at most 20, each 1 to 50 characters; stored lower-case, deduplicated")]
+
+_RFC3339 = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})",
+)
+
+
+# -- field rules, shared by the structs and by the field-by-field error report --------------------
+
+
+def _no_bad_text(value: str) -> None:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid UTF-8 text") from None
+
+
+def clean_title(value: str) -> str:
+    _no_bad_text(value)
+    title = value.strip()
+    if not title:
+        raise ValueError("must not be blank")
+    if len(title) > MAX_TITLE:
+        raise ValueError(f"must be at most {MAX_TITLE} characters")
+    return title
+
+
+def clean_description(value: str | None) -> str | None:
+    if value is None:
+        return None
+    _no_bad_text(value)
+    description = value.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise ValueError(f"must be at most {MAX_DESCRIPTION} characters")
+    return description or None
+
+
+def clean_tag(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected str, got {type(value).__name__}")
+    _no_bad_text(value)
+    tag = value.strip().lower()
+    if not tag:
+        raise ValueError("must not be blank")
+    if len(tag) > MAX_TAG:
+        raise ValueError(f"must be at most {MAX_TAG} characters")
+    return tag
+
+
+def tag_errors(values: list[object]) -> list[tuple[str, str]]:
+    """Every bad item of a tags list, as (field, message) pairs; the merged count is checked last."""
+    errors: list[tuple[str, str]] = []
+    merged: set[str] = set()
+    for index, value in enumerate(values):
+        try:
+            merged.add(clean_tag(value))
+        except ValueError as error:
+            errors.append((f"tags[{index}]", str(error)))
+    if not errors and len(merged) > MAX_TAGS:
+        errors.append(("tags", f"must hold at most {MAX_TAGS} distinct tags"))
+    return errors
+
+
+def clean_tags(values: list[str]) -> list[str]:
+    """Trim, lower-case and merge duplicates (first occurrence keeps its place); errors name the item."""
+    merged: dict[str, None] = {}
+    for index, value in enumerate(values):
+        try:
+            merged.setdefault(clean_tag(value), None)
+        except ValueError as error:
+            raise FieldValueError(f"tags[{index}]", str(error)) from None
+    if len(merged) > MAX_TAGS:
+        raise ValueError(f"must hold at most {MAX_TAGS} distinct tags")
+    return list(merged)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """RFC 3339 with a required offset, to UTC; fractions beyond microseconds are truncated, not rounded."""
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        raise ValueError("must be an RFC 3339 timestamp with an offset, such as 2026-03-01T17:00:00Z")
+    date, time, fraction, offset = match.groups()
+    micro = (fraction or ".0")[1:7].ljust(6, "0")
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        parsed = datetime.fromisoformat(f"{date}T{time}.{micro}{offset}")
+    except ValueError:
+        raise ValueError("must be a real date and time, such as 2026-03-01T17:00:00Z") from None
+    return parsed.astimezone(timezone.utc)
+
+
+def clean_due_date(value: str | None) -> str | None:
+    if value is not None:
+        parse_timestamp(value)
+    return value
+
+
+class FieldValueError(ValueError):
+    """A rule broken by one item inside a field (tags[3]); carries the item's own name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{message} - at `$.{field}`")
+        self.field = field
+        self.message = message
+
+
+def check_completed(status: str | UnsetType, completed: bool | UnsetType) -> None:
+    if status is UNSET or completed is UNSET:
+        return
+    if completed != (status == "completed"):
+        raise FieldValueError("completed", f"disagrees with status {status!r}")
+
+
+# (field, cleaner) in the order errors are reported.
+CLEANERS: dict[str, Any] = {
+    "title": clean_title,
+    "description": clean_description,
+    "tags": clean_tags,
+    "due_date": clean_due_date,
+}
+
+
+# -- request bodies ---------------------------------------------------------------------------
+
+
+class TaskCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """POST body: a new task. `completed: true` is shorthand for status `completed`."""
+
+    title: Title
+    description: Description = None
+    status: Status | UnsetType = UNSET
+    priority: Priority = "medium"
+    completed: bool | UnsetType = UNSET
+    due_date: Timestamp | None = None
+    tags: Tags = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.title = clean_title(self.title)
+        self.description = clean_description(self.description)
+        self.tags = clean_tags(self.tags)
+        clean_due_date(self.due_date)
+        check_completed(self.status, self.completed)
+
+
+class TaskReplace(TaskCreate, forbid_unknown_fields=True, kw_only=True):
+    """PUT body: every editable field; omitted ones go back to their defaults."""
+
+
+class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """PATCH body: only the fields present change; `null` clears description and due_date."""
+
+    title: Title | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    status: Status | UnsetType = UNSET
+    priority: Priority | UnsetType = UNSET
+    completed: bool | UnsetType = UNSET
+    due_date: Timestamp | None | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if self.title is not UNSET:
+            self.title = clean_title(self.title)
+        if self.description is not UNSET:
+            self.description = clean_description(self.description)
+        if self.tags is not UNSET:
+            self.tags = clean_tags(self.tags)
+        if self.due_date is not UNSET:
+            clean_due_date(self.due_date)
+        check_completed(self.status, self.completed)
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) is UNSET for name in self.__struct_fields__)
+
+
+class TaskCompletion(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """PATCH .../complete body: absent or `{}` toggles; `completed` sets it."""
+
+    completed: bool | UnsetType = UNSET
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+class Task(msgspec.Struct, frozen=True):
+    """A task as the API returns it. Field order is the column order of every task-returning statement."""
+
+    id: UUID
+    user_id: str
+    title: str
+    description: str | None
+    status: Status
+    priority: Priority
+    completed: bool
+    due_date: datetime | None
+    tags: list[str]
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class TaskEnvelope(msgspec.Struct, frozen=True, kw_only=True):
+    status: str = "success"
+    data: Task
+
+
+class ListMeta(msgspec.Struct, frozen=True):
+    total: int
+    limit: int
+    next_cursor: str | None
+
+
+class TaskListEnvelope(msgspec.Struct, frozen=True, kw_only=True):
+    status: str = "success"
+    data: list[Task]
+    meta: ListMeta

@@ -1,0 +1,206 @@
+"""TaskController: the /api/{user_id}/tasks routes. Each handler parses, calls one gateway method, answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
+
+from service import examples
+from service.auth import requires_path_owner
+from service.body import JsonBody
+from service.errors import TaskNotFound, ValidationFailed
+from service.gateway import Gateway
+from service.listing import parse_list_query
+from service.schemas import ListMeta, Task, TaskCompletion, TaskCreate, TaskEnvelope, TaskListEnvelope, TaskPatch, TaskReplace
+
+# ETags are never equal to this, so a malformed If-Match fails as a precondition, after the 404 check.
+_NO_VERSION_MATCHES = -1
+
+
+def provide_gateway(state: State) -> Gateway:
+    gateway: Gateway = state.gateway
+    return gateway
+
+
+def parse_task_id(task_id: str) -> UUID:
+    """A malformed id names no task: 404 TASK_NOT_FOUND, exactly as an unknown one."""
+    try:
+        return UUID(task_id)
+    except ValueError:
+        raise TaskNotFound() from None
+
+
+def etag(task: Task) -> str:
+    return f'"{task.version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """`"<version>"` (weak or strong) or `*`; anything else can never match."""
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    return int(tag) if tag.isdigit() and len(tag) < 10 else _NO_VERSION_MATCHES
+
+
+def none_match(value: str | None, task: Task) -> bool:
+    if value is None:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in value.split(",")}
+    return "*" in tags or etag(task) in tags
+
+
+def task_response(task: Task, status_code: int = HTTP_200_OK, headers: dict[str, str] | None = None) -> Response[TaskEnvelope]:
+    return Response(TaskEnvelope(data=task), status_code=status_code, headers={"ETag": etag(task), **(headers or {})})
+
+
+UserId = Annotated[str, PathParameter(description="The token's user; any other is 403 FORBIDDEN")]
+TaskId = Annotated[str, PathParameter(description="The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND")]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(name="If-Match", required=False, description='`"<version>"`: write only if unchanged, else 412'),
+]
+IfNoneMatch = Annotated[
+    str | None, HeaderParameter(name="If-None-Match", required=False, description="304 Not Modified when it matches")
+]
+Limit = Annotated[str | None, QueryParameter(required=False, description="1 to 1000, default 100")]
+GatewayDep = NamedDependency[Gateway]
+
+
+class TaskController(Controller):
+    path = "/api/{user_id:str}/tasks"
+    tags = ["tasks"]
+    guards = [requires_path_owner]
+    dependencies = {"gateway": Provide(provide_gateway, sync_to_thread=False)}
+    security = [{"BearerToken": []}]
+
+    @get(
+        summary="List tasks",
+        description="The user's live tasks, newest first. `meta.total` counts every match.",
+        responses=examples.LIST_RESPONSES,
+    )
+    async def list_tasks(
+        self,
+        request: Request[str, Any, Any],
+        gateway: GatewayDep,
+        user_id: UserId,
+        limit: Limit = None,
+    ) -> Response[TaskListEnvelope]:
+        query = parse_list_query(request.query_params)
+        tasks, total = await gateway.list_tasks(user_id, query.limit)
+        return Response(TaskListEnvelope(data=tasks, meta=ListMeta(total=total, limit=query.limit, next_cursor=None)))
+
+    @post(
+        summary="Create a task",
+        dto=JsonBody[TaskCreate],
+        return_dto=None,
+        status_code=HTTP_201_CREATED,
+        responses=examples.CREATE_RESPONSES,
+    )
+    async def create_task(self, gateway: GatewayDep, data: JSONBody[TaskCreate], user_id: UserId) -> Response[TaskEnvelope]:
+        task = await gateway.create_task(user_id, data)
+        location = f"/api/{user_id}/tasks/{task.id}"
+        return task_response(task, HTTP_201_CREATED, {"Location": location})
+
+    @get(
+        "/{task_id:str}",
+        summary="Get a task",
+        responses=examples.GET_RESPONSES,
+    )
+    async def get_task(
+        self,
+        gateway: GatewayDep,
+        task_id: TaskId,
+        user_id: UserId,
+        if_none_match: IfNoneMatch = None,
+    ) -> Response[TaskEnvelope]:
+        task = await gateway.get_task(user_id, parse_task_id(task_id))
+        if task is None:
+            raise TaskNotFound()
+        if none_match(if_none_match, task):
+            return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": etag(task)})  # type: ignore[arg-type]
+        return task_response(task)
+
+    @put(
+        "/{task_id:str}",
+        summary="Replace a task",
+        description="Full replace: omitted optional fields go back to their defaults.",
+        dto=JsonBody[TaskReplace],
+        return_dto=None,
+        responses=examples.WRITE_RESPONSES,
+    )
+    async def replace_task(
+        self,
+        gateway: GatewayDep,
+        data: JSONBody[TaskReplace],
+        task_id: TaskId,
+        user_id: UserId,
+        if_match: IfMatch = None,
+    ) -> Response[TaskEnvelope]:
+        task = await gateway.replace_task(user_id, parse_task_id(task_id), data, if_match=parse_if_match(if_match))
+        return task_response(task)
+
+    @patch(
+        "/{task_id:str}",
+        summary="Update some fields of a task",
+        description="Only the fields present change; `null` clears `description` and `due_date`.",
+        dto=JsonBody[TaskPatch],
+        return_dto=None,
+        responses=examples.WRITE_RESPONSES,
+    )
+    async def patch_task(
+        self,
+        gateway: GatewayDep,
+        data: JSONBody[TaskPatch],
+        task_id: TaskId,
+        user_id: UserId,
+        if_match: IfMatch = None,
+    ) -> Response[TaskEnvelope]:
+        task_uuid = parse_task_id(task_id)
+        if data.is_empty():
+            raise ValidationFailed("The body must change at least one field.")
+        task = await gateway.patch_task(user_id, task_uuid, data, if_match=parse_if_match(if_match))
+        return task_response(task)
+
+    @patch(
+        "/{task_id:str}/complete",
+        summary="Toggle or set completion",
+        description="No body (or `{}`) toggles; `{\"completed\": true|false}` sets it.",
+        dto=JsonBody[TaskCompletion],
+        return_dto=None,
+        responses=examples.WRITE_RESPONSES,
+    )
+    async def complete_task(
+        self,
+        gateway: GatewayDep,
+        task_id: TaskId,
+        user_id: UserId,
+        data: JSONBody[TaskCompletion | None] = None,
+        if_match: IfMatch = None,
+    ) -> Response[TaskEnvelope]:
+        task_uuid = parse_task_id(task_id)
+        completed = None if data is None or not isinstance(data.completed, bool) else data.completed
+        task = await gateway.set_completed(user_id, task_uuid, completed, if_match=parse_if_match(if_match))
+        return task_response(task)
+
+    @delete(
+        "/{task_id:str}",
+        summary="Delete a task",
+        description="Soft delete: the task disappears from every read; a second DELETE is 404.",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=examples.DELETE_RESPONSES,
+    )
+    async def delete_task(
+        self,
+        gateway: GatewayDep,
+        task_id: TaskId,
+        user_id: UserId,
+        if_match: IfMatch = None,
+    ) -> None:
+        await gateway.delete_task(user_id, parse_task_id(task_id), if_match=parse_if_match(if_match))
+

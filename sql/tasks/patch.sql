@@ -1,0 +1,50 @@
+-- PATCH: change only the fields sent; version and updated_at move only when something changes.
+-- $1 user_id
+-- $2 task_id
+-- $3 expected_version (null: no If-Match)
+-- $4 title (null: keep)
+-- $5 set_description (description is nullable, so a flag says whether it was sent)
+-- $6 description
+-- $7 status (null: keep)
+-- $8 uncomplete (completed=false without a status: a completed task becomes pending)
+-- $9 priority (null: keep)
+-- $10 set_due_date
+-- $11 due_date
+-- $12 tags (null: keep)
+-- The row is locked first, so fields not sent are read from the latest committed task, never a stale copy.
+WITH current AS (
+    SELECT *
+    FROM tasks
+    WHERE user_id = $1 AND id = $2 AND status <> 'deleted'
+    FOR UPDATE
+), proposed AS (
+    SELECT coalesce($4::text, c.title) AS title,
+           CASE WHEN $5::boolean THEN $6::text ELSE c.description END AS description,
+           coalesce($7::text,
+                    CASE WHEN $8::boolean AND c.status = 'completed' THEN 'pending' ELSE c.status END) AS status,
+           coalesce($9::text, c.priority) AS priority,
+           CASE WHEN $10::boolean THEN $11::timestamptz ELSE c.due_date END AS due_date,
+           coalesce($12::text[], c.tags) AS tags
+    FROM current AS c
+), updated AS (
+    UPDATE tasks AS t
+    SET title = p.title, description = p.description, status = p.status, priority = p.priority,
+        due_date = p.due_date, tags = p.tags,
+        completed_at = CASE WHEN p.status = 'completed' THEN coalesce(t.completed_at, now()) END,
+        version = t.version + 1, updated_at = now()
+    FROM proposed AS p
+    WHERE t.user_id = $1 AND t.id = $2
+      AND ($3::integer IS NULL OR t.version = $3::integer)
+      AND (t.title, t.description, t.status, t.priority, t.due_date, t.tags)
+          IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags)
+    RETURNING t.*
+)
+SELECT 'changed' AS outcome, id, user_id, title, description, status, priority,
+       status = 'completed' AS completed, due_date, tags, completed_at, created_at, updated_at, version
+FROM updated
+UNION ALL
+SELECT CASE WHEN $3::integer IS NOT NULL AND version <> $3::integer THEN 'stale' ELSE 'unchanged' END,
+       id, user_id, title, description, status, priority,
+       status = 'completed' AS completed, due_date, tags, completed_at, created_at, updated_at, version
+FROM current
+WHERE NOT EXISTS (SELECT FROM updated)

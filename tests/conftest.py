@@ -1,0 +1,117 @@
+"""Shared fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL), the migrated schema, the app, tokens.
+
+Every test gets a fresh random user id, so tests never need to truncate: every row is keyed by user.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import psycopg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service import migrate
+from service.app import create_app
+from service.config import Settings
+from tests.helpers import make_settings
+
+TEST_DATA_DIR = Path(__file__).resolve().parents[1] / ".data" / "test-postgres"
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server, another database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server: TEST_DATABASE_URL, or an embedded one that is stopped again if this run started it."""
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield url
+        return
+    from service import devdb
+
+    was_running = devdb.is_running(TEST_DATA_DIR)
+    url = devdb.start(TEST_DATA_DIR)
+    try:
+        yield url
+    finally:
+        if not was_running:
+            devdb.stop(TEST_DATA_DIR)
+
+
+def create_scratch_database(server: str, prefix: str) -> str:
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database for this run when the server allows it; TEST_DATABASE_URL's own database otherwise."""
+    try:
+        name = create_scratch_database(server_url, "tasks_test")
+    except psycopg.errors.InsufficientPrivilege:
+        yield server_url
+        return
+    try:
+        yield with_database(server_url, name)
+    finally:
+        drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> str:
+    migrate.apply(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def settings(migrated: str) -> Settings:
+    return make_settings(migrated)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+async def db(migrated: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection, for asserting what the API did (or did not) write."""
+    connection = await asyncpg.connect(migrated)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def user() -> str:
+    return f"user_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def other_user() -> str:
+    return f"user_{uuid.uuid4().hex[:12]}"

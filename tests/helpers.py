@@ -1,0 +1,45 @@
+"""Helpers for tests: settings, tokens, auth headers and a task factory."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.config import Settings
+
+SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "jwt_secret": SECRET,
+        "db_pool_min_size": 1,
+        "db_pool_max_size": 10,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def make_token(user_id: str, *, secret: str = SECRET, ttl: int = 3600, **claims: Any) -> str:
+    now = int(time.time())
+    payload: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + ttl}
+    payload.update(claims)
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def auth(user_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_token(user_id)}"}
+
+
+async def create_task(client: AsyncTestClient[Litestar], user_id: str, **fields: Any) -> dict[str, Any]:
+    body = {"title": "A task", **fields}
+    response = await client.post(f"/api/{user_id}/tasks", json=body, headers=auth(user_id))
+    assert response.status_code == 201, response.text
+    task: dict[str, Any] = response.json()["data"]
+    return task
