@@ -28,7 +28,10 @@ def database(settings: config.Settings, *, owner: bool) -> Iterator[str]:
 
     was_running = devdb.is_running(DATA_DIR)
     url = devdb.start(DATA_DIR)
-    print(f"embedded PostgreSQL {'reused' if was_running else 'started'} in {DATA_DIR.parent.name}/{DATA_DIR.name}", file=sys.stderr)
+    print(
+        f"embedded PostgreSQL {'reused' if was_running else 'started'} in {DATA_DIR.parent.name}/{DATA_DIR.name}",
+        file=sys.stderr,
+    )
     try:
         yield url
     finally:

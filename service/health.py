@@ -33,7 +33,7 @@ async def ready(request: Request[Any, Any, Any]) -> Ready:
     """The database answers within a short timeout; 503 SERVICE_UNAVAILABLE otherwise."""
     gateway: Gateway = request.app.state.gateway
     try:
-        await gateway.ping(READY_TIMEOUT_SECONDS)
+        await gateway.ping(within=READY_TIMEOUT_SECONDS)
     except Unavailable:
         raise Unavailable("The database is not reachable.", {"database": "unreachable"}) from None
     return Ready()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+
+from litestar.datastructures import MultiDict
 
 from service.errors import FieldError, ValidationFailed
 
@@ -13,24 +13,18 @@ MAX_LIMIT = 1000
 KNOWN = frozenset({"limit"})
 
 
-class QueryParams(Protocol):
-    def getall(self, key: str) -> Sequence[str]: ...
-
-    def keys(self) -> Mapping[str, object] | Sequence[str]: ...  # type: ignore[override]
-
-
 @dataclass(frozen=True, slots=True)
 class ListQuery:
     limit: int = DEFAULT_LIMIT
 
 
-def parse_list_query(params: QueryParams) -> ListQuery:
+def parse_list_query(params: MultiDict[str]) -> ListQuery:
     errors: list[FieldError] = []
-    for name in params.keys():
+    for name in params:
         if name not in KNOWN:
             errors.append(FieldError(name, "is not a known query parameter"))
     limit = DEFAULT_LIMIT
-    values = params.getall("limit") if "limit" in params.keys() else []
+    values = params.getall("limit", [])
     if len(values) > 1:
         errors.append(FieldError("limit", "must be given at most once"))
     elif values:

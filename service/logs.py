@@ -17,7 +17,7 @@ _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 def request_id(scope: Scope) -> str:
     """The incoming X-Request-ID when it is safe to echo, else a new UUID; computed once per request."""
-    state = scope.setdefault("state", {})  # type: ignore[misc]
+    state = scope.setdefault("state", {})
     rid: str | None = state.get("request_id")
     if rid is None:
         rid = ""

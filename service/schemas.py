@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -118,7 +118,7 @@ def parse_timestamp(value: str) -> datetime:
         parsed = datetime.fromisoformat(f"{date}T{time}.{micro}{offset}")
     except ValueError:
         raise ValueError("must be a real date and time, such as 2026-03-01T17:00:00Z") from None
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def clean_due_date(value: str | None) -> str | None:
@@ -186,7 +186,7 @@ class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     status: Status | UnsetType = UNSET
     priority: Priority | UnsetType = UNSET
     completed: bool | UnsetType = UNSET
-    due_date: Timestamp | None | UnsetType = UNSET
+    due_date: Timestamp | UnsetType | None = UNSET
     tags: Tags | UnsetType = UNSET
 
     def __post_init__(self) -> None:

@@ -7,10 +7,10 @@ then the statement. The key is the path without suffix (`tasks/get`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
 _PARAM = re.compile(r"^--\s*\$(\d+)\s+(\w+)(.*)$")

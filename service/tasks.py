@@ -17,7 +17,16 @@ from service.body import JsonBody
 from service.errors import TaskNotFound, ValidationFailed
 from service.gateway import Gateway
 from service.listing import parse_list_query
-from service.schemas import ListMeta, Task, TaskCompletion, TaskCreate, TaskEnvelope, TaskListEnvelope, TaskPatch, TaskReplace
+from service.schemas import (
+    ListMeta,
+    Task,
+    TaskCompletion,
+    TaskCreate,
+    TaskEnvelope,
+    TaskListEnvelope,
+    TaskPatch,
+    TaskReplace,
+)
 
 # ETags are never equal to this, so a malformed If-Match fails as a precondition, after the 404 check.
 _NO_VERSION_MATCHES = -1
@@ -55,7 +64,9 @@ def none_match(value: str | None, task: Task) -> bool:
     return "*" in tags or etag(task) in tags
 
 
-def task_response(task: Task, status_code: int = HTTP_200_OK, headers: dict[str, str] | None = None) -> Response[TaskEnvelope]:
+def task_response(
+    task: Task, status_code: int = HTTP_200_OK, headers: dict[str, str] | None = None
+) -> Response[TaskEnvelope]:
     return Response(TaskEnvelope(data=task), status_code=status_code, headers={"ETag": etag(task), **(headers or {})})
 
 
@@ -102,7 +113,9 @@ class TaskController(Controller):
         status_code=HTTP_201_CREATED,
         responses=examples.CREATE_RESPONSES,
     )
-    async def create_task(self, gateway: GatewayDep, data: JSONBody[TaskCreate], user_id: UserId) -> Response[TaskEnvelope]:
+    async def create_task(
+        self, gateway: GatewayDep, data: JSONBody[TaskCreate], user_id: UserId
+    ) -> Response[TaskEnvelope]:
         task = await gateway.create_task(user_id, data)
         location = f"/api/{user_id}/tasks/{task.id}"
         return task_response(task, HTTP_201_CREATED, {"Location": location})
@@ -170,7 +183,7 @@ class TaskController(Controller):
     @patch(
         "/{task_id:str}/complete",
         summary="Toggle or set completion",
-        description="No body (or `{}`) toggles; `{\"completed\": true|false}` sets it.",
+        description='No body (or `{}`) toggles; `{"completed": true|false}` sets it.',
         dto=JsonBody[TaskCompletion],
         return_dto=None,
         responses=examples.WRITE_RESPONSES,
@@ -203,4 +216,3 @@ class TaskController(Controller):
         if_match: IfMatch = None,
     ) -> None:
         await gateway.delete_task(user_id, parse_task_id(task_id), if_match=parse_if_match(if_match))
-

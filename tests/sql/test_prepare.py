@@ -1,0 +1,95 @@
+"""Every SQL file against the migrated schema (sqlc's db-prepare): it prepares, binds $1 as tasks.user_id,
+returns the Task fields in order, and list/count can use an index rather than scanning the table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+
+from service.schemas import Task
+from service.statements import Statement, load
+
+STATEMENTS: Mapping[str, Statement] = load()
+TASK_FIELDS = [field.name for field in msgspec.structs.fields(Task)]
+
+# Statements that return a task row as is, and those whose row leads with an `outcome` column.
+RETURNS_TASK = ("tasks/get", "tasks/list", "tasks/create")
+RETURNS_OUTCOME_AND_TASK = ("tasks/replace", "tasks/patch", "tasks/set_completed")
+INDEXED = sorted(name for name in STATEMENTS if name.rsplit("/", 1)[-1] in ("list", "count"))
+TENANT = sorted(name for name in STATEMENTS if not name.startswith("system/"))
+
+# Values bound when explaining; every other parameter is null (no filter, no cursor).
+EXPLAIN_VALUES: dict[str, Any] = {"user_id": "user_explain", "limit": 100}
+_INDEX_ON_TASKS = re.compile(r"(Index Scan|Index Only Scan)( Backward)? using \w+ on tasks\b|Bitmap Heap Scan on tasks\b")
+
+
+@pytest.fixture(scope="module")
+async def connection(migrated: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(migrated)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="module")
+async def user_id_type(connection: asyncpg.Connection) -> int:
+    oid = await connection.fetchval(
+        "SELECT atttypid FROM pg_attribute WHERE attrelid = 'tasks'::regclass AND attname = 'user_id'"
+    )
+    assert oid is not None
+    assert await connection.fetchval("SELECT $1::oid::regtype::text", oid) == "text"
+    return int(oid)
+
+
+def test_the_statement_groups_exist() -> None:
+    assert set(RETURNS_TASK + RETURNS_OUTCOME_AND_TASK) <= set(STATEMENTS)
+    assert {"tasks/list", "tasks/count"} <= set(INDEXED)
+
+
+@pytest.mark.parametrize("name", sorted(STATEMENTS))
+async def test_statement_prepares(connection: asyncpg.Connection, name: str) -> None:
+    statement = STATEMENTS[name]
+    prepared = await connection.prepare(statement.text)
+    assert len(prepared.get_parameters()) == len(statement.params)
+
+
+@pytest.mark.parametrize("name", TENANT)
+async def test_first_parameter_has_the_type_of_tasks_user_id(
+    connection: asyncpg.Connection, user_id_type: int, name: str
+) -> None:
+    prepared = await connection.prepare(STATEMENTS[name].text)
+    parameters = prepared.get_parameters()
+    assert parameters, f"{name} takes no parameters"
+    assert parameters[0].oid == user_id_type, f"$1 of {name} is {parameters[0].name}, not text"
+
+
+@pytest.mark.parametrize("name", RETURNS_TASK)
+async def test_task_statement_returns_the_task_fields(connection: asyncpg.Connection, name: str) -> None:
+    prepared = await connection.prepare(STATEMENTS[name].text)
+    assert [attribute.name for attribute in prepared.get_attributes()] == TASK_FIELDS
+
+
+@pytest.mark.parametrize("name", RETURNS_OUTCOME_AND_TASK)
+async def test_update_statement_returns_outcome_then_the_task_fields(connection: asyncpg.Connection, name: str) -> None:
+    prepared = await connection.prepare(STATEMENTS[name].text)
+    names = [attribute.name for attribute in prepared.get_attributes()]
+    assert names[0] == "outcome"
+    assert names[1:] == TASK_FIELDS
+
+
+@pytest.mark.parametrize("name", INDEXED)
+async def test_list_and_count_can_use_an_index(connection: asyncpg.Connection, name: str) -> None:
+    statement = STATEMENTS[name]
+    values = [EXPLAIN_VALUES.get(param) for param in statement.params]
+    async with connection.transaction():
+        await connection.execute("SET LOCAL enable_seqscan = off")
+        rows = await connection.fetch("EXPLAIN " + statement.text, *values)
+    plan = "\n".join(row[0] for row in rows)
+    assert "Seq Scan on tasks" not in plan, plan
+    assert _INDEX_ON_TASKS.search(plan), plan
