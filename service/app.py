@@ -16,6 +16,7 @@ from service.auth import JWTAuthMiddleware, build_verifier
 from service.errors import EXCEPTION_HANDLERS
 from service.gateway import Gateway
 from service.health import health, ready
+from service.listing import CursorCodec, cursor_secret
 from service.tasks import TaskController
 
 
@@ -56,6 +57,7 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.verifier = verifier
+    app.state.cursors = CursorCodec(cursor_secret(settings.cursor_secret, settings.jwt_secret, settings.database_url))
     return app
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -15,7 +15,8 @@ from asyncpg.pool import PoolConnectionProxy
 from msgspec import UNSET
 
 from service.config import Settings
-from service.errors import PreconditionFailed, TaskNotFound, Unavailable, ValidationFailed
+from service.errors import IdempotencyKeyReused, PreconditionFailed, TaskNotFound, Unavailable, ValidationFailed
+from service.listing import SORTS, ListQuery, Sort
 from service.schemas import Task, TaskCreate, TaskPatch, TaskReplace, parse_timestamp
 from service.statements import STATEMENTS, Statement
 
@@ -26,6 +27,7 @@ CREATE_TASK = STATEMENTS["tasks/create"]
 GET_TASK = STATEMENTS["tasks/get"]
 LIST_TASKS = STATEMENTS["tasks/list"]
 COUNT_TASKS = STATEMENTS["tasks/count"]
+FIND_IDEMPOTENT = STATEMENTS["tasks/find_idempotent"]
 REPLACE_TASK = STATEMENTS["tasks/replace"]
 PATCH_TASK = STATEMENTS["tasks/patch"]
 SET_COMPLETED = STATEMENTS["tasks/set_completed"]
@@ -44,6 +46,11 @@ _UNAVAILABLE = (
 )
 # The database's own last line of defence against a value the structs should already have refused.
 _INVALID = (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.StringDataRightTruncationError)
+
+
+class Idempotency(NamedTuple):
+    key: str
+    digest: bytes  # of the parsed request body: same JSON, same digest, whatever the key order or spacing
 
 
 def _task(row: asyncpg.Record) -> Task:
@@ -108,29 +115,36 @@ class Gateway:
 
     # -- tasks ------------------------------------------------------------------------------------
 
-    async def create_task(self, user_id: str, data: TaskCreate) -> Task:
+    async def create_task(self, user_id: str, data: TaskCreate, *, idempotency: Idempotency | None = None) -> Task:
+        """A new task; with an Idempotency-Key already claimed, the task it created (or 404, or 409)."""
         status = "completed" if data.completed is True else data.status if data.status is not UNSET else "pending"
-        row = await self._one(
-            CREATE_TASK,
-            user_id,
-            data.title,
-            data.description,
-            status,
-            data.priority,
-            _timestamp(data.due_date),
-            data.tags,
-        )
-        assert row is not None  # an INSERT ... RETURNING always returns its row
-        return _task(row)
+        key, digest = (idempotency.key, idempotency.digest) if idempotency else (None, None)
+        params = (data.title, data.description, status, data.priority, _timestamp(data.due_date), data.tags)
+        for _ in range(2):  # a second try only if the claim we lost to was rolled back meanwhile
+            row = await self._one(CREATE_TASK, user_id, *params, key, digest)
+            if row is not None:
+                return _task(row)
+            prior = await self._one(FIND_IDEMPOTENT, user_id, key)
+            if prior is not None:
+                if prior["id"] is None:
+                    raise TaskNotFound("The task created with this Idempotency-Key has been deleted.")
+                if prior["request_hash"] != digest:
+                    raise IdempotencyKeyReused()
+                return Task(*list(prior.values())[1:])
+        raise Unavailable()
 
     async def get_task(self, user_id: str, task_id: UUID) -> Task | None:
         row = await self._one(GET_TASK, user_id, task_id)
         return None if row is None else _task(row)
 
-    async def list_tasks(self, user_id: str, limit: int) -> tuple[list[Task], int]:
-        rows = await self._many(LIST_TASKS, user_id, limit)
-        total = await self._value(COUNT_TASKS, user_id)
-        return [_task(row) for row in rows], int(total)
+    async def list_tasks(self, user_id: str, query: ListQuery) -> tuple[list[Task], int, bool]:
+        """One page, the total for the filters, and whether another page follows (one row fetched beyond it)."""
+        text = LIST_TEXTS[query.sort, query.after is not None]
+        after_key, after_id = query.after or (None, None)
+        async with self._connection() as connection:
+            rows = await connection.fetch(text, user_id, *query.filters(), after_key, after_id, query.limit + 1)
+            total = await connection.fetchval(COUNT_TASKS.text, user_id, *query.filters())
+        return [_task(row) for row in rows[: query.limit]], int(total), len(rows) > query.limit
 
     async def replace_task(self, user_id: str, task_id: UUID, data: TaskReplace, *, if_match: int | None) -> Task:
         if data.status is not UNSET:
@@ -184,6 +198,16 @@ class Gateway:
         if row["deleted"]:
             return
         raise PreconditionFailed() if row["found"] else TaskNotFound()
+
+
+def list_text(sort: Sort, *, first_page: bool) -> str:
+    return LIST_TASKS.text.replace("{after}", sort.first if first_page else sort.after).replace("{order}", sort.order)
+
+
+# Every shape tasks/list can take: one prepared statement each, all built from listing.SORTS' fragments.
+LIST_TEXTS = {
+    (name, not first): list_text(sort, first_page=first) for name, sort in SORTS.items() for first in (True, False)
+}
 
 
 def _outcome(row: asyncpg.Record | None) -> Task:

@@ -1,38 +1,304 @@
-"""The list query of GET /api/{user_id}/tasks: parsed from the query string, every bad parameter named."""
+"""The list query of GET /api/{user_id}/tasks: filters, sort, limit and a signed keyset cursor.
+
+Every bad parameter is named in one 422. The SQL varies only by sort: each sort has a fixed pair of
+fragments (keyset condition, ORDER BY) below, reviewed here once; request text only ever travels as
+bind parameters.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
 
+import msgspec
 from litestar.datastructures import MultiDict
 
 from service.errors import FieldError, ValidationFailed
+from service.schemas import MAX_TAG, Task, parse_timestamp
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-KNOWN = frozenset({"limit"})
+MAX_QUERY = 200
+STATUSES = ("pending", "in_progress", "completed")
+PRIORITIES = ("low", "medium", "high")
+PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2}
+SINGLE = frozenset({"status", "priority", "completed", "q", "due_after", "due_before", "sort", "limit", "cursor"})
+REPEATABLE = frozenset({"tag"})
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """One sort order: the task field it reads, and the SQL fragments for tasks/list."""
+
+    key: str
+    descending: bool
+    after: str  # keyset condition: strictly after ($8 key, $9 id) in this order
+    order: str
+    first: str  # the first page: $8 and $9 are null (typed, so the statement still prepares)
+
+
+def _plain(column: str, cast: str, descending: bool) -> tuple[str, str]:
+    op, direction = ("<", "DESC") if descending else (">", "ASC")
+    return f"({column}, id) {op} ($8::{cast}, $9::uuid)", f"{column} {direction}, id {direction}"
+
+
+_CASTS = {"created_at": "timestamptz", "updated_at": "timestamptz", "due_date": "timestamptz"}
+
+
+def _due_date(descending: bool) -> tuple[str, str]:
+    """Tasks without a due date come last in both directions, ordered by id among themselves."""
+    op, direction = ("<", "DESC") if descending else (">", "ASC")
+    after = (
+        f"CASE WHEN $8::timestamptz IS NULL THEN due_date IS NULL AND id {op} $9::uuid "
+        f"ELSE due_date IS NULL OR (due_date, id) {op} ($8::timestamptz, $9::uuid) END"
+    )
+    return after, f"due_date {direction} NULLS LAST, id {direction}"
+
+
+_COLUMNS = {
+    "created_at": ("created_at", "timestamptz"),
+    "updated_at": ("updated_at", "timestamptz"),
+    "priority": ("priority_rank", "smallint"),
+    "title": ('(lower(title) COLLATE "C")', "text"),
+}
+
+
+def _sorts() -> dict[str, Sort]:
+    sorts = {}
+    for key in ("created_at", "updated_at", "due_date", "priority", "title"):
+        for descending in (False, True):
+            if key == "due_date":
+                after, order = _due_date(descending)
+            else:
+                after, order = _plain(*_COLUMNS[key], descending)
+            cast = _CASTS.get(key) or _COLUMNS[key][1]
+            first = f"($8::{cast} IS NULL AND $9::uuid IS NULL)"
+            sorts[("-" if descending else "") + key] = Sort(key, descending, after, order, first)
+    return sorts
+
+
+SORTS = _sorts()
+DEFAULT_SORT = "-created_at"
+
+
+def sort_key(sort: Sort, task: Task) -> Any:
+    """The value the SQL orders by, as a bind parameter for the next page's keyset condition."""
+    if sort.key == "priority":
+        return PRIORITY_RANK[task.priority]
+    if sort.key == "title":
+        return task.title.lower()
+    value: Any = getattr(task, sort.key)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
+    statuses: list[str] | None = None
+    priorities: list[str] | None = None
+    tags: list[str] | None = None
+    q: str | None = None
+    due_after: datetime | None = None
+    due_before: datetime | None = None
+    sort: str = DEFAULT_SORT
     limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    # Set once the cursor verified: where the previous page ended.
+    after: tuple[Any, UUID] | None = field(default=None)
+
+    def filters(self) -> tuple[Any, ...]:
+        """Bind parameters $2..$7, shared by tasks/list and tasks/count."""
+        return (self.statuses, self.priorities, self.tags, self.q, self.due_after, self.due_before)
+
+    def fingerprint(self) -> bytes:
+        """The normalised filters and sort a cursor is bound to (limit may change between pages)."""
+        normal = [
+            sorted(self.statuses) if self.statuses is not None else None,
+            sorted(self.priorities) if self.priorities is not None else None,
+            sorted(self.tags) if self.tags is not None else None,
+            self.q,
+            _iso(self.due_after),
+            _iso(self.due_before),
+            self.sort,
+        ]
+        return msgspec.json.encode(normal)
+
+
+# -- parsing ------------------------------------------------------------------------------------
 
 
 def parse_list_query(params: MultiDict[str]) -> ListQuery:
     errors: list[FieldError] = []
     for name in params:
-        if name not in KNOWN:
+        if name not in SINGLE and name not in REPEATABLE:
             errors.append(FieldError(name, "is not a known query parameter"))
-    limit = DEFAULT_LIMIT
-    values = params.getall("limit", [])
-    if len(values) > 1:
-        errors.append(FieldError("limit", "must be given at most once"))
-    elif values:
-        raw = values[0].strip()
-        if not (raw.isascii() and raw.isdigit() and len(raw) < 6) or not 1 <= int(raw) <= MAX_LIMIT:
-            errors.append(FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}"))
-        else:
-            limit = int(raw)
+        elif name in SINGLE and len(params.getall(name)) > 1:
+            errors.append(FieldError(name, "must be given at most once"))
+    values: dict[str, Any] = {}
+    for name, parse in _PARSERS.items():
+        raw = params.getall(name, [])
+        if not raw or (name in SINGLE and len(raw) > 1):
+            continue
+        try:
+            values[name] = parse(raw if name in REPEATABLE else raw[0])
+        except ValueError as error:
+            errors.append(FieldError(name, str(error)))
     if errors:
         raise ValidationFailed.of(errors)
-    return ListQuery(limit=limit)
+    statuses = _intersect_completed(values.pop("status", None), values.pop("completed", None))
+    renamed = {_FIELD_OF.get(name, name): value for name, value in values.items()}
+    return ListQuery(statuses=statuses, **renamed)
+
+
+def _csv(allowed: tuple[str, ...]) -> Any:
+    def parse(raw: str) -> list[str]:
+        items = [item.strip() for item in raw.split(",")]
+        if not all(items) or any(item not in allowed for item in items):
+            raise ValueError("must be a comma-separated list of: " + ", ".join(allowed))
+        return sorted(set(items))
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    if raw not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return raw == "true"
+
+
+def _tags(raw: list[str]) -> list[str]:
+    tags = []
+    for value in raw:
+        tag = value.strip().lower()
+        if not tag or len(tag) > MAX_TAG or "\x00" in tag:
+            raise ValueError(f"must be 1 to {MAX_TAG} characters")
+        tags.append(tag)
+    return sorted(set(tags))
+
+
+def _q(raw: str) -> str:
+    if "\x00" in raw:
+        raise ValueError("must not contain a NUL character")
+    if not raw.strip() or len(raw) > MAX_QUERY:
+        raise ValueError(f"must be 1 to {MAX_QUERY} characters")
+    return raw.lower()
+
+
+def _limit(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValueError(f"must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+def _sort(raw: str) -> str:
+    if raw not in SORTS:
+        raise ValueError("must be one of: " + ", ".join(SORTS))
+    return raw
+
+
+def _cursor(raw: str) -> str:
+    if not raw or len(raw) > 1024:
+        raise ValueError("is not a cursor from this API")
+    return raw
+
+
+_FIELD_OF = {"priority": "priorities", "tag": "tags"}
+_PARSERS: dict[str, Any] = {
+    "status": _csv(STATUSES),
+    "priority": _csv(PRIORITIES),
+    "completed": _bool,
+    "tag": _tags,
+    "q": _q,
+    "due_after": parse_timestamp,
+    "due_before": parse_timestamp,
+    "sort": _sort,
+    "limit": _limit,
+    "cursor": _cursor,
+}
+
+
+def _intersect_completed(statuses: list[str] | None, completed: bool | None) -> list[str] | None:
+    """`completed` is a status filter too; both given means tasks that satisfy both."""
+    if completed is None:
+        return statuses
+    wanted = {"completed"} if completed else {"pending", "in_progress"}
+    return sorted(wanted if statuses is None else wanted.intersection(statuses))
+
+
+# -- cursors --------------------------------------------------------------------------------------
+#
+# A cursor is base64url(JSON [key, id]) "." base64url(HMAC-SHA256(secret, user | filters | payload)).
+# The signature binds it to its user, filters and sort: a changed, foreign or mismatched cursor is a
+# 422. Even a forged one could only move the page start: every statement filters by the token's user.
+
+
+class CursorCodec:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def encode(self, user_id: str, query: ListQuery, task: Task) -> str:
+        key = sort_key(SORTS[query.sort], task)
+        payload = msgspec.json.encode([_iso(key) if isinstance(key, datetime) else key, str(task.id)])
+        return _b64(payload) + "." + _b64(self._sign(user_id, query, payload))
+
+    def decode(self, user_id: str, query: ListQuery) -> ListQuery:
+        """The query with `after` set from its verified cursor, or 422 naming `cursor`."""
+        if query.cursor is None:
+            return query
+        try:
+            body, _, signature = query.cursor.partition(".")
+            payload = _unb64(body)
+            if not hmac.compare_digest(_unb64(signature), self._sign(user_id, query, payload)):
+                raise ValueError("signature")
+            key, task_id = msgspec.json.decode(payload)
+            after = (_key_value(SORTS[query.sort], key), UUID(task_id))
+        except (ValueError, TypeError, binascii.Error, msgspec.DecodeError):
+            raise ValidationFailed.of(
+                [FieldError("cursor", "is not valid for this user, these filters and this sort; start without it")]
+            ) from None
+        return ListQuery(**{**_fields(query), "after": after})
+
+    def _sign(self, user_id: str, query: ListQuery, payload: bytes) -> bytes:
+        message = b"\x00".join([user_id.encode(), query.fingerprint(), payload])
+        return hmac.new(self._secret, message, hashlib.sha256).digest()
+
+
+def cursor_secret(explicit: str | None, jwt_secret: str | None, database_url: str | None) -> bytes:
+    """CURSOR_SECRET, else one derived from a secret every instance shares, so any worker reads any cursor."""
+    seed = explicit or jwt_secret or database_url or ""
+    return hashlib.sha256(b"tasks-cursor\x00" + seed.encode()).digest()
+
+
+def _key_value(sort: Sort, key: Any) -> Any:
+    if sort.key in ("created_at", "updated_at", "due_date"):
+        if key is None and sort.key == "due_date":
+            return None
+        return datetime.fromisoformat(key)
+    if sort.key == "priority":
+        if not isinstance(key, int) or isinstance(key, bool):
+            raise ValueError("key")
+        return key
+    if not isinstance(key, str):
+        raise ValueError("key")
+    return key
+
+
+def _fields(query: ListQuery) -> dict[str, Any]:
+    return {name: getattr(query, name) for name in query.__dataclass_fields__}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

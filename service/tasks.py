@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -14,9 +17,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from service import examples
 from service.auth import requires_path_owner
 from service.body import JsonBody
-from service.errors import TaskNotFound, ValidationFailed
-from service.gateway import Gateway
-from service.listing import parse_list_query
+from service.errors import FieldError, TaskNotFound, ValidationFailed
+from service.gateway import Gateway, Idempotency
+from service.listing import CursorCodec, parse_list_query
 from service.schemas import (
     ListMeta,
     Task,
@@ -45,6 +48,20 @@ def parse_task_id(task_id: str) -> UUID:
         raise TaskNotFound() from None
 
 
+def _check_key(key: str) -> str:
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationFailed.of(
+            [FieldError("Idempotency-Key", "must be 1 to 255 visible ASCII characters, no spaces")]
+        )
+    return key
+
+
+def body_digest(raw: bytes) -> bytes:
+    """The same JSON, whatever its key order or spacing, has the same digest."""
+    canonical = msgspec.json.encode(msgspec.json.decode(raw), order="sorted")
+    return hashlib.sha256(canonical).digest()
+
+
 def etag(task: Task) -> str:
     return f'"{task.version}"'
 
@@ -54,7 +71,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     tag = value.strip().removeprefix("W/").strip('"')
-    return int(tag) if tag.isdigit() and len(tag) < 10 else _NO_VERSION_MATCHES
+    return int(tag) if tag.isascii() and tag.isdigit() and len(tag) < 10 else _NO_VERSION_MATCHES
 
 
 def none_match(value: str | None, task: Task) -> bool:
@@ -79,7 +96,45 @@ IfMatch = Annotated[
 IfNoneMatch = Annotated[
     str | None, HeaderParameter(name="If-None-Match", required=False, description="304 Not Modified when it matches")
 ]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        description="1-255 visible ASCII characters: a repeat (same user, same body, within 24 h) returns the "
+        "first task; the same key with another body is 409",
+    ),
+]
+
+
+StatusFilter = Annotated[
+    str | None, QueryParameter(required=False, description="comma-separated: pending,in_progress,completed")
+]
+PriorityFilter = Annotated[str | None, QueryParameter(required=False, description="comma-separated: low,medium,high")]
+CompletedFilter = Annotated[str | None, QueryParameter(required=False, description="true or false")]
+Search = Annotated[
+    str | None, QueryParameter(required=False, description="case-insensitive substring of title or description")
+]
+DueAfter = Annotated[str | None, QueryParameter(required=False, description="RFC 3339; due_after <= due_date")]
+DueBefore = Annotated[str | None, QueryParameter(required=False, description="RFC 3339; due_date < due_before")]
+SortParam = Annotated[
+    str | None,
+    QueryParameter(
+        required=False,
+        description="created_at, updated_at, due_date, priority or title; prefix - for descending; default -created_at",
+    ),
+]
 Limit = Annotated[str | None, QueryParameter(required=False, description="1 to 1000, default 100")]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        required=False, description="meta.next_cursor of the previous page; bound to the same filters and sort"
+    ),
+]
+TagFilter = Annotated[
+    list[str] | None, QueryParameter(required=False, description="repeatable; the task must have every tag given")
+]
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 GatewayDep = NamedDependency[Gateway]
 
 
@@ -100,11 +155,24 @@ class TaskController(Controller):
         request: Request[str, Any, Any],
         gateway: GatewayDep,
         user_id: UserId,
+        status: StatusFilter = None,
+        priority: PriorityFilter = None,
+        completed: CompletedFilter = None,
+        tag: TagFilter = None,
+        q: Search = None,
+        due_after: DueAfter = None,
+        due_before: DueBefore = None,
+        sort: SortParam = None,
         limit: Limit = None,
+        cursor: Cursor = None,
     ) -> Response[TaskListEnvelope]:
-        query = parse_list_query(request.query_params)
-        tasks, total = await gateway.list_tasks(user_id, query.limit)
-        return Response(TaskListEnvelope(data=tasks, meta=ListMeta(total=total, limit=query.limit, next_cursor=None)))
+        # Parsed from the raw query string, not the arguments: repeated and unknown parameters are 422 too.
+        codec: CursorCodec = request.app.state.cursors
+        query = codec.decode(user_id, parse_list_query(request.query_params))
+        tasks, total, more = await gateway.list_tasks(user_id, query)
+        next_cursor = codec.encode(user_id, query, tasks[-1]) if more else None
+        meta = ListMeta(total=total, limit=query.limit, next_cursor=next_cursor)
+        return Response(TaskListEnvelope(data=tasks, meta=meta))
 
     @post(
         summary="Create a task",
@@ -114,9 +182,17 @@ class TaskController(Controller):
         responses=examples.CREATE_RESPONSES,
     )
     async def create_task(
-        self, gateway: GatewayDep, data: JSONBody[TaskCreate], user_id: UserId
+        self,
+        request: Request[str, Any, Any],
+        gateway: GatewayDep,
+        data: JSONBody[TaskCreate],
+        user_id: UserId,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[TaskEnvelope]:
-        task = await gateway.create_task(user_id, data)
+        idempotency = None
+        if idempotency_key is not None:
+            idempotency = Idempotency(_check_key(idempotency_key), body_digest(await request.body()))
+        task = await gateway.create_task(user_id, data, idempotency=idempotency)
         location = f"/api/{user_id}/tasks/{task.id}"
         return task_response(task, HTTP_201_CREATED, {"Location": location})
 

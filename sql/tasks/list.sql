@@ -1,9 +1,26 @@
--- One page of the user's live tasks, newest first.
+-- One keyset page of the user's live tasks that match the filters, in the requested order.
 -- $1 user_id
--- $2 limit
+-- $2 statuses (null: any live status)
+-- $3 priorities (null: any)
+-- $4 tags (the task must have all of them; null: any)
+-- $5 q (lower-cased substring of title or description; null: no search)
+-- $6 due_after (due_date >= it; null: no bound)
+-- $7 due_before (due_date < it; null: no bound)
+-- $8 after_key (sort key of the previous page's last task; its type follows the sort)
+-- $9 after_id (id of the previous page's last task; null: first page)
+-- $10 limit
+-- {after} and {order} are filled from the fixed, reviewed fragments in service/listing.py, one pair
+-- per sort; they only ever reference $8 and $9, never request text.
 SELECT id, user_id, title, description, status, priority, status = 'completed' AS completed,
        due_date, tags, completed_at, created_at, updated_at, version
 FROM tasks
 WHERE user_id = $1 AND status <> 'deleted'
-ORDER BY created_at DESC, id DESC
-LIMIT $2
+  AND ($2::text[] IS NULL OR status = ANY ($2::text[]))
+  AND ($3::text[] IS NULL OR priority = ANY ($3::text[]))
+  AND ($4::text[] IS NULL OR tags @> $4::text[])
+  AND ($5::text IS NULL OR strpos(lower(title), $5::text) > 0 OR strpos(lower(description), $5::text) > 0)
+  AND ($6::timestamptz IS NULL OR due_date >= $6::timestamptz)
+  AND ($7::timestamptz IS NULL OR due_date < $7::timestamptz)
+  AND {after}
+ORDER BY {order}
+LIMIT $10
