@@ -12,6 +12,7 @@ from pathlib import Path
 from service import config
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".data" / "postgres"
+SHUTDOWN_TIMEOUT_SECONDS = 25
 
 
 @contextmanager
@@ -24,7 +25,10 @@ def database(settings: config.Settings, *, owner: bool) -> Iterator[str]:
     if settings.database_url is not None:
         yield settings.database_url
         return
-    from service import devdb
+    try:
+        from service import devdb
+    except ImportError:  # the production image carries no dev tools
+        raise config.ConfigError("DATABASE_URL is not set (the embedded PostgreSQL is for development only)") from None
 
     was_running = devdb.is_running(DATA_DIR)
     url = devdb.start(DATA_DIR)
@@ -57,7 +61,10 @@ def serve(settings: config.Settings) -> None:
             port=settings.port,
             workers=settings.web_concurrency,
             loop=Loops.uvloop,
-            log_access=False,
+            log_access=False,  # the service writes its own access line, with the route template and request id
+            respawn_failed_workers=True,
+            # SIGTERM: stop accepting, let in-flight requests finish, but never hang a deploy.
+            workers_kill_timeout=SHUTDOWN_TIMEOUT_SECONDS,
         )
         print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
         server.serve()
@@ -94,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        serve(settings)
-    elif args.command == "migrate":
-        run_migrations(settings)
-    else:
-        token(settings, args.user_id, args.ttl)
+    try:
+        if args.command == "serve":
+            serve(settings)
+        elif args.command == "migrate":
+            run_migrations(settings)
+        else:
+            token(settings, args.user_id, args.ttl)
+    except config.ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
+from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
 
-from service import config, logs
+from service import config, logs, metrics
 from service.auth import JWTAuthMiddleware, build_verifier
 from service.errors import EXCEPTION_HANDLERS
 from service.gateway import Gateway
+from service.headers import add_response_headers
 from service.health import health, ready
 from service.listing import CursorCodec, cursor_secret
 from service.tasks import TaskController
+
+CLIENT_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"]
+EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"]
 
 
 def create_app(settings: config.Settings | None = None) -> Litestar:
@@ -26,13 +35,14 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
     if settings.database_url is None:
         raise config.ConfigError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and sets it)")
     dsn = settings.database_url
-
     verifier, jwks = build_verifier(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.gateway = await Gateway.open(settings, dsn)
+        metrics.COLLECTOR.gateways.add(app.state.gateway)
         if jwks is not None:
+            metrics.COLLECTOR.jwks.add(jwks)
             await jwks.start()
         try:
             yield
@@ -41,24 +51,65 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
                 await jwks.close()
             await app.state.gateway.close()
 
-    api = Router(
-        path="/",
-        route_handlers=[TaskController],
-        middleware=[DefineMiddleware(JWTAuthMiddleware)],
-    )
+    prometheus = metrics.prometheus_config()
+    api = Router(path="/", route_handlers=[TaskController], middleware=_api_middleware(settings))
     app = Litestar(
-        route_handlers=[api, health, ready],
+        route_handlers=[api, health, ready, metrics.MetricsController],
         lifespan=[lifespan],
+        middleware=[prometheus.middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        before_send=[logs.add_request_id],
+        before_send=[add_response_headers],
         request_max_body_size=settings.max_body_bytes,
+        cors_config=_cors(settings),
+        stores={"rate_limit": _rate_limit_store(settings)},
         openapi_config=_openapi(),
         debug=False,
     )
     app.state.settings = settings
     app.state.verifier = verifier
     app.state.cursors = CursorCodec(cursor_secret(settings.cursor_secret, settings.jwt_secret, settings.database_url))
+    # Around Litestar's whole handler rather than one route, so unmatched routes get their access line too.
+    app.asgi_handler = logs.AccessLog(app.asgi_handler, enabled=settings.access_log)
     return app
+
+
+def _api_middleware(settings: config.Settings) -> list[Any]:
+    """Authentication first; the rate limit counts per user, so it runs once the user is known."""
+    middleware: list[Any] = [DefineMiddleware(JWTAuthMiddleware)]
+    if settings.rate_limit_per_minute > 0:
+        limit = RateLimitConfig(
+            rate_limit=("minute", settings.rate_limit_per_minute),
+            identifier_for_request=_user_of,
+            store="rate_limit",
+        )
+        middleware.append(limit.middleware)
+    return middleware
+
+
+def _user_of(request: Request[Any, Any, Any]) -> str:
+    return f"user:{request.user}"
+
+
+def _rate_limit_store(settings: config.Settings) -> Store:
+    """Redis when REDIS_URL is set, so every worker and instance counts against one limit."""
+    if settings.redis_url is None:
+        return MemoryStore()
+    from litestar.stores.redis import RedisStore
+
+    return RedisStore.with_client(url=settings.redis_url, namespace="tasks-rate-limit")
+
+
+def _cors(settings: config.Settings) -> CORSConfig | None:
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=CLIENT_HEADERS,
+        expose_headers=EXPOSED_HEADERS,
+        allow_credentials=False,  # Bearer tokens, never cookies
+        max_age=600,
+    )
 
 
 def _openapi() -> OpenAPIConfig:

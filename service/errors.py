@@ -168,8 +168,12 @@ def handle_service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Respon
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     """Litestar's own exceptions (routing, body limits, parameter parsing) in the contract's envelope."""
     if exc.status_code == 429:
-        retry = (exc.headers or {}).get("retry-after") or (exc.headers or {}).get("Retry-After") or "60"
-        return error_response(RateLimited(int(retry)))
+        # Litestar's limiter sends RateLimit-* headers; the contract promises Retry-After as well.
+        limits = exc.headers or {}
+        reset = str(limits.get("RateLimit-Reset", "60"))
+        response = error_response(RateLimited(max(1, int(reset)) if reset.isdigit() else 60))
+        response.headers.update({k: str(v) for k, v in limits.items()})
+        return response
     if (kind := _BY_STATUS.get(exc.status_code)) is not None:
         return error_response(kind())
     if exc.status_code < 500:

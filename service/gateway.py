@@ -61,6 +61,7 @@ class Gateway:
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool = pool
         self._acquire_timeout = settings.db_pool_timeout_seconds
+        self.waiting = 0  # requests waiting for a connection right now
 
     @classmethod
     async def open(cls, settings: Settings, dsn: str) -> Gateway:
@@ -83,11 +84,24 @@ class Gateway:
     async def close(self) -> None:
         await self._pool.close()
 
+    def pool_size(self) -> int:
+        return self._pool.get_size()
+
+    def pool_idle(self) -> int:
+        return self._pool.get_idle_size()
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
         try:
-            async with self._pool.acquire(timeout=self._acquire_timeout) as connection:
+            self.waiting += 1
+            try:
+                connection = await self._pool.acquire(timeout=self._acquire_timeout)
+            finally:
+                self.waiting -= 1
+            try:
                 yield connection
+            finally:
+                await self._pool.release(connection)
         except _UNAVAILABLE as error:
             log.warning("database unavailable: %s", type(error).__name__)
             raise Unavailable() from error

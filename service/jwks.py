@@ -43,7 +43,8 @@ class JwksKeys:
         self._last_ok = False
         self._lock = asyncio.Lock()
         self._client: httpx.AsyncClient | None = None
-        self.fetches = 0  # attempts, exposed for metrics
+        self.fetches = 0  # attempts, and how many failed: exposed as metrics
+        self.failures = 0
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
@@ -85,6 +86,7 @@ class JwksKeys:
                 keys = await self._fetch()
             except (httpx.HTTPError, ValueError) as error:
                 self._last_ok = False
+                self.failures += 1
                 log.warning("JWKS fetch failed: %s", type(error).__name__)
                 return
             self._keys = keys

@@ -1,18 +1,29 @@
-"""Logging (JSON lines or console) and the request id every response and log line carries."""
+"""Logging: JSON lines (or console), one access line per request, and the request id in every line.
+
+Records go through a queue to a writer thread, so a slow stderr never stalls the event loop.
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextvars
+import hashlib
 import json
 import logging
+import logging.handlers
+import queue
 import re
 import sys
 import time
 import uuid
 from typing import Any
 
-from litestar.types import Message, Scope
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+access = logging.getLogger("service.access")
 
 
 def request_id(scope: Scope) -> str:
@@ -31,12 +42,56 @@ def request_id(scope: Scope) -> str:
     return rid
 
 
-async def add_request_id(message: Message, scope: Scope) -> None:
-    """before_send hook: every HTTP response, the framework's own errors included, names its request."""
-    if message["type"] == "http.response.start":
-        headers = list(message.get("headers", ()))
-        headers.append((b"x-request-id", request_id(scope).encode()))
-        message["headers"] = headers
+def user_hash(user: object) -> str | None:
+    """Log lines name users by a short hash: enough to follow one user, not enough to learn who."""
+    if not isinstance(user, str):
+        return None
+    return hashlib.sha256(user.encode()).hexdigest()[:12]
+
+
+class AccessLog:
+    """Wraps Litestar's whole ASGI handler (not one route), so 404s and 405s get their line too."""
+
+    def __init__(self, app: ASGIApp, *, enabled: bool) -> None:
+        self.app = app
+        self.enabled = enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        token = _request_id.set(request_id(scope))
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            if self.enabled:
+                access.info(
+                    "request",
+                    extra={
+                        "method": scope.get("method"),
+                        "route": scope.get("path_template", "unmatched"),
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "user": user_hash(scope.get("user")),
+                    },
+                )
+            _request_id.reset(token)
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = _request_id.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -55,12 +110,50 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class ConsoleFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{self.formatTime(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        if (status := getattr(record, "status", None)) is not None:
+            line += f" {record.method} {record.route} {status} {record.duration_ms}ms"  # type: ignore[attr-defined]
+        if (rid := getattr(record, "request_id", None)) is not None:
+            line += f" [{rid}]"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class _KeepRecord(logging.handlers.QueueHandler):
+    """Pass records as they are: the writer thread formats them (with exc_info and extra fields intact)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.message = record.getMessage()
+        return record
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
+def _stop_listener() -> None:
+    """Flush what is queued at exit."""
+    if _listener is not None and _listener._thread is not None:
+        _listener.stop()
+
+
 def configure(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
+    global _listener
+    output = logging.StreamHandler(sys.stderr)
+    output.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    if _listener is None:
+        atexit.register(_stop_listener)
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        _listener.stop()
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    _listener = logging.handlers.QueueListener(records, output, respect_handler_level=False)
+    _listener.start()
+    handler = _KeepRecord(records)
+    handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
