@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import msgspec
+
 from service import config
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".data" / "postgres"
@@ -73,8 +75,21 @@ def serve(settings: config.Settings) -> None:
 def run_migrations(settings: config.Settings) -> None:
     from service import migrate
 
+    if settings.migrations_database_url is not None:  # Neon: migrate through the direct URL, not the pooler
+        settings = msgspec.structs.replace(settings, database_url=settings.migrations_database_url)
     with database(settings, owner=False) as url:
         print(f"migrations: {migrate.apply(url)} applied", file=sys.stderr)
+
+
+def healthcheck(settings: config.Settings) -> int:
+    """The container's HEALTHCHECK: GET /health on this instance's port."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{settings.port}/health", timeout=2) as response:
+            return 0 if response.status == 200 else 1
+    except OSError:
+        return 1
 
 
 def token(settings: config.Settings, user_id: str, ttl: int) -> None:
@@ -87,13 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="apply migrations, then serve with granian")
-    commands.add_parser("migrate", help="apply pending migrations")
+    commands.add_parser("migrate", help="apply pending migrations (MIGRATIONS_DATABASE_URL, else DATABASE_URL)")
+    commands.add_parser("healthcheck", help="exit 0 when /health answers on PORT")
     token_parser = commands.add_parser("token", help="print an HS256 token for local use")
     token_parser.add_argument("user_id")
     token_parser.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
     args = parser.parse_args(argv)
     try:
-        settings = config.from_env(need_keys=args.command != "migrate")
+        settings = config.from_env(need_keys=args.command not in ("migrate", "healthcheck"))
         if args.command == "token" and settings.jwt_secret is None:
             raise config.ConfigError("token needs JWT_SECRET (or BETTER_AUTH_SECRET) to sign with")
         if args.command == "token" and (args.ttl < 1 or not args.user_id.strip()):
@@ -106,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             serve(settings)
         elif args.command == "migrate":
             run_migrations(settings)
+        elif args.command == "healthcheck":
+            return healthcheck(settings)
         else:
             token(settings, args.user_id, args.ttl)
     except config.ConfigError as error:

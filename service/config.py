@@ -18,6 +18,7 @@ class ConfigError(Exception):
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
+    migrations_database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = 1
@@ -64,6 +65,7 @@ _NUMBERS: tuple[tuple[str, str, float], ...] = (
 
 _STRINGS: tuple[tuple[str, str], ...] = (
     ("DATABASE_URL", "database_url"),
+    ("MIGRATIONS_DATABASE_URL", "migrations_database_url"),
     ("HOST", "host"),
     ("JWT_JWKS_URL", "jwt_jwks_url"),
     ("JWT_ISSUER", "jwt_issuer"),
@@ -131,8 +133,12 @@ def _check(settings: Settings, *, need_keys: bool) -> None:
         raise ConfigError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
     if settings.jwt_jwks_url is not None and not _is_http_url(settings.jwt_jwks_url):
         raise ConfigError(f"JWT_JWKS_URL must be an http(s) URL, got {settings.jwt_jwks_url!r}")
-    if settings.database_url is not None and urlsplit(settings.database_url).scheme not in ("postgres", "postgresql"):
-        raise ConfigError("DATABASE_URL must start with postgresql:// or postgres://")
+    for name, url in (
+        ("DATABASE_URL", settings.database_url),
+        ("MIGRATIONS_DATABASE_URL", settings.migrations_database_url),
+    ):
+        if url is not None and urlsplit(url).scheme not in ("postgres", "postgresql"):
+            raise ConfigError(f"{name} must start with postgresql:// or postgres://")
     if settings.db_pool_min_size > settings.db_pool_max_size:
         raise ConfigError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
     if settings.redis_url is not None and urlsplit(settings.redis_url).scheme not in ("redis", "rediss", "unix"):
