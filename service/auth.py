@@ -7,6 +7,7 @@ allow-list of algorithms.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 import jwt
@@ -19,6 +20,7 @@ from service.errors import Forbidden, Unauthorized
 from service.jwks import JwksKeys
 
 MAX_TOKEN_BYTES = 8192
+VERIFIED_CACHE_SIZE = 10_000
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 
 
@@ -50,10 +52,30 @@ class TokenVerifier:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._options = {"require": ["exp"], "verify_aud": settings.jwt_audience is not None}
-        self._bad_user = f"The token's '{self._claim}' claim must be a non-empty string of at most 255 characters."
+        self._verified: dict[str, tuple[str, float]] = {}
+        self._bad_user = (
+            f"The token's '{self._claim}' claim must be a non-empty string of at most 255 characters, without NUL."
+        )
 
     async def verify(self, token: str) -> str:
-        """The user id of a valid token; Unauthorized with a reason a developer can act on otherwise."""
+        """The user id of a valid token; Unauthorized with a reason a developer can act on otherwise.
+
+        A token that verified once is remembered, keyed by the whole token, until its `exp`: the same
+        bytes under the same keys give the same answer, and front ends send one token many times.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            user, expires = cached
+            if time.time() < expires:
+                return user
+            del self._verified[token]
+        user, expires = await self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = (user, expires)
+        return user
+
+    async def _verify(self, token: str) -> tuple[str, float]:
         if len(token) > MAX_TOKEN_BYTES:
             raise Unauthorized("The token is too large.")
         try:
@@ -77,9 +99,9 @@ class TokenVerifier:
         except jwt.PyJWTError as error:
             raise Unauthorized(_reason(error)) from None
         user = claims.get(self._claim)
-        if not isinstance(user, str) or not user or len(user) > 255:
+        if not isinstance(user, str) or not user or len(user) > 255 or "\x00" in user:
             raise Unauthorized(self._bad_user)
-        return user
+        return user, float(claims["exp"])
 
     def _source_for(self, alg: object) -> KeySource:
         for source in self._sources:
@@ -124,7 +146,10 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=user, auth=None)
 
 
-def requires_path_owner(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_path_owner(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # async on purpose: Litestar runs a sync guard in a worker thread, a costly hop for one comparison.
+    if "user" not in connection.scope:
+        return  # OPTIONS (CORS preflight, Allow) skips authentication and touches no task
     """The path's {user_id} must be the token's user; checked before anything else about the request."""
     if connection.path_params.get("user_id") != connection.user:
         raise Forbidden()
@@ -149,8 +174,6 @@ def build_verifier(settings: Settings) -> tuple[TokenVerifier, JwksKeys | None]:
 
 def issue_token(settings: Settings, user_id: str, ttl_seconds: int) -> str:
     """An HS256 token for local use (`python -m service token`), signed with the configured secret."""
-    import time
-
     if settings.jwt_secret is None:
         raise ValueError("JWT_SECRET (or BETTER_AUTH_SECRET) must be set to issue tokens")
     now = int(time.time())

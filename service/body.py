@@ -46,6 +46,8 @@ def report(raw: bytes, kind: type[msgspec.Struct]) -> ValidationFailed:
         document = msgspec.json.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return ValidationFailed("The body is not valid JSON (or not valid UTF-8).")
+    except RecursionError:
+        return ValidationFailed("The body is nested too deeply.")
     if not isinstance(document, dict):
         return ValidationFailed("The body must be a JSON object.")
     errors = _field_errors(document, kind)

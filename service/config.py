@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Literal
@@ -115,7 +116,7 @@ def _number(variable: str, value: str, minimum: float, *, float_ok: bool) -> flo
     except ValueError:
         kind = "a number" if float_ok else "a whole number"
         raise ConfigError(f"{variable} must be {kind}, got {value!r}") from None
-    if number < minimum:
+    if not math.isfinite(number) or number < minimum:
         raise ConfigError(f"{variable} must be at least {minimum:g}, got {value!r}")
     return number
 

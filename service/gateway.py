@@ -48,6 +48,20 @@ _UNAVAILABLE = (
 _INVALID = (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.StringDataRightTruncationError)
 
 
+class _Connection(asyncpg.Connection):
+    """A pooled connection whose release skips asyncpg's reset query.
+
+    asyncpg runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;` on every release:
+    a round trip per request. It has nothing to undo here: every statement in sql/ is one autocommit
+    statement that sets no session variable, takes no advisory lock, LISTENs to nothing and leaves no
+    cursor open. asyncpg still rolls back a transaction left open (Connection._reset) without it.
+    Revisit this if a statement ever uses SET, advisory locks, LISTEN or cursors.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class Idempotency(NamedTuple):
     key: str
     digest: bytes  # of the parsed request body: same JSON, same digest, whatever the key order or spacing
@@ -73,6 +87,7 @@ class Gateway:
             "statement_cache_size": settings.db_statement_cache_size,
             "timeout": settings.db_pool_timeout_seconds,
             "server_settings": {"application_name": "tasks-service"},
+            "connection_class": _Connection,
         }
         try:
             pool = await asyncpg.create_pool(min_size=settings.db_pool_min_size, **options)

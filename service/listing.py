@@ -45,7 +45,12 @@ class Sort:
 
 def _plain(column: str, cast: str, descending: bool) -> tuple[str, str]:
     op, direction = ("<", "DESC") if descending else (">", "ASC")
-    return f"({column}, id) {op} ($8::{cast}, $9::uuid)", f"{column} {direction}, id {direction}"
+    key = f"$8::{cast}"
+    if column.startswith("(lower(title)"):
+        # The cursor carries the title itself: PostgreSQL lower-cases both sides, so the keyset
+        # compares exactly what ORDER BY sorts by (Python's str.lower differs for some letters).
+        key = '(lower($8::text) COLLATE "C")'
+    return f"({column}, id) {op} ({key}, $9::uuid)", f"{column} {direction}, id {direction}"
 
 
 _CASTS = {"created_at": "timestamptz", "updated_at": "timestamptz", "due_date": "timestamptz"}
@@ -91,8 +96,6 @@ def sort_key(sort: Sort, task: Task) -> Any:
     """The value the SQL orders by, as a bind parameter for the next page's keyset condition."""
     if sort.key == "priority":
         return PRIORITY_RANK[task.priority]
-    if sort.key == "title":
-        return task.title.lower()
     value: Any = getattr(task, sort.key)
     return value
 

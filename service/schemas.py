@@ -115,10 +115,9 @@ def parse_timestamp(value: str) -> datetime:
     micro = (fraction or ".0")[1:7].ljust(6, "0")
     offset = "+00:00" if offset in ("Z", "z") else offset
     try:
-        parsed = datetime.fromisoformat(f"{date}T{time}.{micro}{offset}")
-    except ValueError:
+        return datetime.fromisoformat(f"{date}T{time}.{micro}{offset}").astimezone(UTC)
+    except (ValueError, OverflowError):  # overflow: a valid local time outside years 1..9999 in UTC
         raise ValueError("must be a real date and time, such as 2026-03-01T17:00:00Z") from None
-    return parsed.astimezone(UTC)
 
 
 def clean_due_date(value: str | None) -> str | None:

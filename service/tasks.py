@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 import msgspec
@@ -193,7 +194,7 @@ class TaskController(Controller):
         if idempotency_key is not None:
             idempotency = Idempotency(_check_key(idempotency_key), body_digest(await request.body()))
         task = await gateway.create_task(user_id, data, idempotency=idempotency)
-        location = f"/api/{user_id}/tasks/{task.id}"
+        location = f"/api/{quote(user_id, safe='')}/tasks/{task.id}"
         return task_response(task, HTTP_201_CREATED, {"Location": location})
 
     @get(

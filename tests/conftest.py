@@ -6,6 +6,7 @@ Every test gets a fresh random user id, so tests never need to truncate: every r
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from service.app import create_app
 from service.config import Settings
 from tests.helpers import make_settings
 
-TEST_DATA_DIR = Path(__file__).resolve().parents[1] / ".data" / "test-postgres"
+TEST_RUNS = Path(__file__).resolve().parents[1] / ".data" / "test-runs"
 
 
 def with_database(url: str, name: str) -> str:
@@ -32,21 +33,44 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_abandoned_runs(devdb: Any) -> None:
+    """Servers of test runs that were killed before their teardown: stop them and free the disk."""
+    for run in TEST_RUNS.glob("*"):
+        if run.name.isdigit() and not _alive(int(run.name)):
+            devdb.stop(run)
+            shutil.rmtree(run, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    """A PostgreSQL server: TEST_DATABASE_URL, or an embedded one that is stopped again if this run started it."""
+    """TEST_DATABASE_URL, or an embedded PostgreSQL of this run's own, stopped and removed at the end.
+
+    One server per run, so two runs on one machine (two terminals, helpers) never stop each other's.
+    """
     if url := os.environ.get("TEST_DATABASE_URL"):
         yield url
         return
     from service import devdb
 
-    was_running = devdb.is_running(TEST_DATA_DIR)
-    url = devdb.start(TEST_DATA_DIR)
+    TEST_RUNS.mkdir(parents=True, exist_ok=True)
+    _sweep_abandoned_runs(devdb)
+    data_dir = TEST_RUNS / str(os.getpid())
+    url = devdb.start(data_dir)
     try:
         yield url
     finally:
-        if not was_running:
-            devdb.stop(TEST_DATA_DIR)
+        devdb.stop(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def create_scratch_database(server: str, prefix: str) -> str:

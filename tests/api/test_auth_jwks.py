@@ -21,7 +21,9 @@ KEY = new_key("EdDSA", "kid-api")
 async def jwks_client(settings: Settings) -> AsyncIterator[tuple[AsyncTestClient[Litestar], JwksServer]]:
     with serve_jwks([KEY]) as jwks:
         app = create_app(
-            make_settings(settings.database_url or "", jwt_secret=None, jwt_jwks_url=jwks.url, jwks_min_refetch_seconds=0)
+            make_settings(
+                settings.database_url or "", jwt_secret=None, jwt_jwks_url=jwks.url, jwks_min_refetch_seconds=0
+            )
         )
         async with AsyncTestClient(app) as client:
             yield client, jwks
@@ -36,7 +38,9 @@ def claims(user: str) -> dict[str, object]:
     return {"sub": user, "iat": now, "exp": now + 900}
 
 
-async def test_eddsa_token_creates_and_lists(jwks_client: tuple[AsyncTestClient[Litestar], JwksServer], user: str) -> None:
+async def test_eddsa_token_creates_and_lists(
+    jwks_client: tuple[AsyncTestClient[Litestar], JwksServer], user: str
+) -> None:
     client, _ = jwks_client
     token = KEY.sign(claims(user))
     created = await client.post(f"/api/{user}/tasks", json={"title": "signed by Better Auth"}, headers=bearer(token))

@@ -109,7 +109,9 @@ async def test_delete_of_unknown_or_malformed_id_is_404(client: AsyncTestClient[
     assert_task_not_found(await delete(client, user, "not-a-uuid"))
 
 
-async def test_delete_touches_only_that_task(client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str) -> None:
+async def test_delete_touches_only_that_task(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str
+) -> None:
     other = await create_task(client, user, title="other")
     before = await row(db, user, other["id"])
     target = await create_task(client, user, title="target")

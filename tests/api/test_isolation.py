@@ -119,9 +119,7 @@ async def test_same_task_id_is_independent_per_user(
     client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str, other_user: str
 ) -> None:
     task = await a_task(client, user)
-    await db.execute(
-        "INSERT INTO tasks (user_id, id, title) VALUES ($1, $2, 'B twin')", other_user, UUID(task["id"])
-    )
+    await db.execute("INSERT INTO tasks (user_id, id, title) VALUES ($1, $2, 'B twin')", other_user, UUID(task["id"]))
     before = await rows(db, user)
     response = await call(client, "put", other_user, other_user, task["id"])
     assert response.status_code == 200, response.text

@@ -66,9 +66,10 @@ async def patch(client: AsyncTestClient[Litestar], user: str, task_id: str, body
 
 
 async def complete(
-    client: AsyncTestClient[Litestar], user: str, task_id: str, content: bytes | None = None, json: bool = False
+    client: AsyncTestClient[Litestar], user: str, task_id: str, content: bytes | None = None
 ) -> Response:
-    headers = {**auth(user), **(JSON if json else {})}
+    """PATCH .../complete; a body (even an empty one) is sent as application/json."""
+    headers = {**auth(user), **(JSON if content is not None else {})}
     return await client.patch(url(user, task_id, "/complete"), content=content, headers=headers)
 
 
@@ -105,7 +106,9 @@ async def test_put_replaces_every_field_and_omitted_ones_go_back_to_defaults(
 
 async def test_put_sets_every_field(client: AsyncTestClient[Litestar], user: str) -> None:
     task = await create_task(client, user)
-    after = await put(client, user, task["id"], {**FULL, "tags": ["A", "a", "B"], "due_date": "2026-03-01T19:00:00+02:00"})
+    after = await put(
+        client, user, task["id"], {**FULL, "tags": ["A", "a", "B"], "due_date": "2026-03-01T19:00:00+02:00"}
+    )
     assert after["description"] == "described"
     assert after["status"] == "in_progress"
     assert after["priority"] == "high"
@@ -113,7 +116,9 @@ async def test_put_sets_every_field(client: AsyncTestClient[Litestar], user: str
     assert after["tags"] == ["a", "b"]
 
 
-async def test_put_completed_true_completes(client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str) -> None:
+async def test_put_completed_true_completes(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str
+) -> None:
     task = await create_task(client, user)
     after = await put(client, user, task["id"], {"title": "A task", "completed": True})
     assert (after["status"], after["completed"]) == ("completed", True)
@@ -249,13 +254,11 @@ async def test_complete_toggle_of_in_progress_completes(client: AsyncTestClient[
     assert ok(await complete(client, user, task["id"]))["status"] == "completed"
 
 
-@pytest.mark.parametrize(("content", "json"), [(b"", True), (b"{}", True), (b" { } ", True)], ids=["empty", "{}", "spaced"])
-async def test_complete_empty_json_body_toggles(
-    client: AsyncTestClient[Litestar], user: str, content: bytes, json: bool
-) -> None:
+@pytest.mark.parametrize("content", [b"", b"{}", b" { } "], ids=["empty", "{}", "spaced"])
+async def test_complete_empty_json_body_toggles(client: AsyncTestClient[Litestar], user: str, content: bytes) -> None:
     task = await create_task(client, user)
-    assert ok(await complete(client, user, task["id"], content, json))["status"] == "completed"
-    assert ok(await complete(client, user, task["id"], content, json))["status"] == "pending"
+    assert ok(await complete(client, user, task["id"], content))["status"] == "completed"
+    assert ok(await complete(client, user, task["id"], content))["status"] == "pending"
 
 
 async def test_complete_true_on_completed_task_changes_nothing(
@@ -263,7 +266,7 @@ async def test_complete_true_on_completed_task_changes_nothing(
 ) -> None:
     task = await create_task(client, user, completed=True)
     before = await snapshot(db, user, task["id"])
-    after = ok(await complete(client, user, task["id"], b'{"completed": true}', json=True))
+    after = ok(await complete(client, user, task["id"], b'{"completed": true}'))
     assert_unchanged(task, after)
     assert await snapshot(db, user, task["id"]) == before
 
@@ -273,16 +276,16 @@ async def test_complete_false_on_in_progress_task_changes_nothing(
 ) -> None:
     task = await create_task(client, user, status="in_progress")
     before = await snapshot(db, user, task["id"])
-    after = ok(await complete(client, user, task["id"], b'{"completed": false}', json=True))
+    after = ok(await complete(client, user, task["id"], b'{"completed": false}'))
     assert_unchanged(task, after)
     assert await snapshot(db, user, task["id"]) == before
 
 
 async def test_complete_sets_explicitly(client: AsyncTestClient[Litestar], user: str) -> None:
     task = await create_task(client, user)
-    done = ok(await complete(client, user, task["id"], b'{"completed": true}', json=True))
+    done = ok(await complete(client, user, task["id"], b'{"completed": true}'))
     assert (done["status"], done["version"]) == ("completed", 2)
-    undone = ok(await complete(client, user, task["id"], b'{"completed": false}', json=True))
+    undone = ok(await complete(client, user, task["id"], b'{"completed": false}'))
     assert (undone["status"], undone["version"]) == ("pending", 3)
 
 
@@ -292,11 +295,13 @@ async def test_complete_bad_body_is_422_and_changes_nothing(
 ) -> None:
     task = await create_task(client, user)
     before = await snapshot(db, user, task["id"])
-    assert_error(await complete(client, user, task["id"], content, json=True), 422, "VALIDATION_ERROR")
+    assert_error(await complete(client, user, task["id"], content), 422, "VALIDATION_ERROR")
     assert await snapshot(db, user, task["id"]) == before
 
 
-async def test_completed_at_is_kept_while_the_task_stays_completed(client: AsyncTestClient[Litestar], user: str) -> None:
+async def test_completed_at_is_kept_while_the_task_stays_completed(
+    client: AsyncTestClient[Litestar], user: str
+) -> None:
     task = await create_task(client, user, completed=True)
     after = await patch(client, user, task["id"], {"title": "renamed"})
     assert after["completed_at"] == task["completed_at"]
@@ -313,9 +318,7 @@ WRITES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 }
 
 
-async def write(
-    client: AsyncTestClient[Litestar], user: str, task_id: str, kind: str, if_match: str
-) -> Response:
+async def write(client: AsyncTestClient[Litestar], user: str, task_id: str, kind: str, if_match: str) -> Response:
     method, suffix, body = WRITES[kind]
     headers = {**auth(user), "If-Match": if_match}
     return await client.request(method, url(user, task_id, suffix), json=body, headers=headers)

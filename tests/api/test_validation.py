@@ -146,6 +146,8 @@ BAD_CREATE_BODIES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("due_date invalid day", {"title": "t", "due_date": "2026-02-30T10:00:00Z"}, ["due_date"]),
     ("due_date invalid hour", {"title": "t", "due_date": "2026-03-01T25:00:00Z"}, ["due_date"]),
     ("due_date words", {"title": "t", "due_date": "tomorrow"}, ["due_date"]),
+    ("due_date before year 1 in UTC", {"title": "t", "due_date": "0001-01-01T00:00:00+01:00"}, ["due_date"]),
+    ("due_date after year 9999 in UTC", {"title": "t", "due_date": "9999-12-31T23:00:00-05:00"}, ["due_date"]),
     ("due_date number", {"title": "t", "due_date": 1767225600}, ["due_date"]),
     ("NUL in title", {"title": "a\x00b"}, ["title"]),
     ("NUL in description", {"title": "t", "description": "a\x00b"}, ["description"]),
@@ -157,7 +159,9 @@ BAD_CREATE_BODIES: list[tuple[str, dict[str, Any], list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("body", "fields"), [(b, f) for _, b, f in BAD_CREATE_BODIES], ids=[n for n, _, _ in BAD_CREATE_BODIES])
+@pytest.mark.parametrize(
+    ("body", "fields"), [(b, f) for _, b, f in BAD_CREATE_BODIES], ids=[n for n, _, _ in BAD_CREATE_BODIES]
+)
 async def test_create_rejects_bad_field(
     client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str, body: dict[str, Any], fields: list[str]
 ) -> None:
@@ -217,7 +221,7 @@ async def test_body_that_is_not_a_json_object_is_422_with_null_details(
     assert await count(db, user) == 0
 
 
-BAD_TEXT: list[tuple[str, bytes]] = [
+UNDECODABLE: list[tuple[str, bytes]] = [
     ("surrogate in title", b'{"title": "a\\ud800b"}'),
     ("surrogate in description", b'{"title": "t", "description": "\\udfff"}'),
     ("surrogate in tag", b'{"title": "t", "tags": ["\\ud800"]}'),
@@ -225,11 +229,14 @@ BAD_TEXT: list[tuple[str, bytes]] = [
     ("invalid UTF-8 in title", b'{"title": "caf\xc3("}'),
     ("lone continuation byte", b'{"title": "\x80"}'),
     ("latin-1 byte", b'{"title": "caf\xe9"}'),
+    ("deeply nested body", b"[" * 20_000 + b"]" * 20_000),
+    ("deeply nested field", b'{"title": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"),
+    ("deeply nested unknown field", b'{"title": "t", "x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"),
 ]
 
 
-@pytest.mark.parametrize("content", [c for _, c in BAD_TEXT], ids=[n for n, _ in BAD_TEXT])
-async def test_bad_text_is_422_never_500(
+@pytest.mark.parametrize("content", [c for _, c in UNDECODABLE], ids=[n for n, _ in UNDECODABLE])
+async def test_undecodable_body_is_422_never_500(
     client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str, content: bytes
 ) -> None:
     assert_invalid(await post_raw(client, user, content))
@@ -257,7 +264,9 @@ BAD_UPDATE_BODIES: list[tuple[str, dict[str, Any], list[str]]] = [
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
-@pytest.mark.parametrize(("body", "fields"), [(b, f) for _, b, f in BAD_UPDATE_BODIES], ids=[n for n, _, _ in BAD_UPDATE_BODIES])
+@pytest.mark.parametrize(
+    ("body", "fields"), [(b, f) for _, b, f in BAD_UPDATE_BODIES], ids=[n for n, _, _ in BAD_UPDATE_BODIES]
+)
 async def test_update_rejects_bad_field_and_changes_nothing(
     client: AsyncTestClient[Litestar],
     db: asyncpg.Connection,

@@ -4,7 +4,9 @@ returns the Task fields in order, and list/count can use an index rather than sc
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -13,6 +15,7 @@ import pytest
 
 from service.schemas import Task
 from service.statements import Statement, load
+from tests.sql.test_rules import renderings
 
 STATEMENTS: Mapping[str, Statement] = load()
 TASK_FIELDS = [field.name for field in msgspec.structs.fields(Task)]
@@ -23,9 +26,19 @@ RETURNS_OUTCOME_AND_TASK = ("tasks/replace", "tasks/patch", "tasks/set_completed
 INDEXED = sorted(name for name in STATEMENTS if name.rsplit("/", 1)[-1] in ("list", "count"))
 TENANT = sorted(name for name in STATEMENTS if not name.startswith("system/"))
 
-# Values bound when explaining; every other parameter is null (no filter, no cursor).
+# Values bound when explaining: by name, then (for a keyset position after the first page) by type; every other
+# parameter is null. The plan must reach tasks through an index, so a plan that folds to nothing fails too.
 EXPLAIN_VALUES: dict[str, Any] = {"user_id": "user_explain", "limit": 100}
-_INDEX_ON_TASKS = re.compile(r"(Index Scan|Index Only Scan)( Backward)? using \w+ on tasks\b|Bitmap Heap Scan on tasks\b")
+KEYSET_PARAMS = ("after_key", "after_id")
+SAMPLES: dict[str, Any] = {
+    "text": "m",
+    "int2": 1,
+    "int4": 1,
+    "int8": 1,
+    "timestamptz": datetime(2026, 3, 1, tzinfo=UTC),
+    "uuid": uuid.UUID(int=1),
+}
+_INDEX_ON_TASKS = re.compile(r"Index (Only )?Scan( Backward)? using \w+ on tasks\b|Bitmap Heap Scan on tasks\b")
 
 
 @pytest.fixture(scope="module")
@@ -55,41 +68,57 @@ def test_the_statement_groups_exist() -> None:
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
 async def test_statement_prepares(connection: asyncpg.Connection, name: str) -> None:
     statement = STATEMENTS[name]
-    prepared = await connection.prepare(statement.text)
-    assert len(prepared.get_parameters()) == len(statement.params)
+    for text in renderings(statement).values():
+        prepared = await connection.prepare(text)
+        assert len(prepared.get_parameters()) == len(statement.params)
 
 
 @pytest.mark.parametrize("name", TENANT)
 async def test_first_parameter_has_the_type_of_tasks_user_id(
     connection: asyncpg.Connection, user_id_type: int, name: str
 ) -> None:
-    prepared = await connection.prepare(STATEMENTS[name].text)
-    parameters = prepared.get_parameters()
-    assert parameters, f"{name} takes no parameters"
-    assert parameters[0].oid == user_id_type, f"$1 of {name} is {parameters[0].name}, not text"
+    for text in renderings(STATEMENTS[name]).values():
+        parameters = (await connection.prepare(text)).get_parameters()
+        assert parameters, f"{name} takes no parameters"
+        assert parameters[0].oid == user_id_type, f"$1 of {name} is {parameters[0].name}, not text"
+
+
+async def _columns(connection: asyncpg.Connection, name: str) -> list[list[str]]:
+    """The column names of every rendering of the statement."""
+    columns = []
+    for text in renderings(STATEMENTS[name]).values():
+        prepared = await connection.prepare(text)
+        columns.append([attribute.name for attribute in prepared.get_attributes()])
+    return columns
 
 
 @pytest.mark.parametrize("name", RETURNS_TASK)
 async def test_task_statement_returns_the_task_fields(connection: asyncpg.Connection, name: str) -> None:
-    prepared = await connection.prepare(STATEMENTS[name].text)
-    assert [attribute.name for attribute in prepared.get_attributes()] == TASK_FIELDS
+    for names in await _columns(connection, name):
+        assert names == TASK_FIELDS
 
 
 @pytest.mark.parametrize("name", RETURNS_OUTCOME_AND_TASK)
 async def test_update_statement_returns_outcome_then_the_task_fields(connection: asyncpg.Connection, name: str) -> None:
-    prepared = await connection.prepare(STATEMENTS[name].text)
-    names = [attribute.name for attribute in prepared.get_attributes()]
-    assert names[0] == "outcome"
-    assert names[1:] == TASK_FIELDS
+    for names in await _columns(connection, name):
+        assert names[0] == "outcome"
+        assert names[1:] == TASK_FIELDS
 
 
 @pytest.mark.parametrize("name", INDEXED)
 async def test_list_and_count_can_use_an_index(connection: asyncpg.Connection, name: str) -> None:
     statement = STATEMENTS[name]
-    values = [EXPLAIN_VALUES.get(param) for param in statement.params]
-    async with connection.transaction():
-        await connection.execute("SET LOCAL enable_seqscan = off")
-        rows = await connection.fetch("EXPLAIN " + statement.text, *values)
-    plan = "\n".join(row[0] for row in rows)
-    assert "Seq Scan on tasks" not in plan, plan
-    assert _INDEX_ON_TASKS.search(plan), plan
+    scanning: dict[str, str] = {}
+    for key, text in renderings(statement).items():
+        types = [parameter.name for parameter in (await connection.prepare(text)).get_parameters()]
+        values = [
+            SAMPLES[kind] if param in KEYSET_PARAMS and not key.endswith(" first") else EXPLAIN_VALUES.get(param)
+            for param, kind in zip(statement.params, types, strict=True)
+        ]
+        async with connection.transaction():
+            await connection.execute("SET LOCAL enable_seqscan = off")
+            rows = await connection.fetch("EXPLAIN " + text, *values)
+        plan = "\n".join(row[0] for row in rows)
+        if "Seq Scan on tasks" in plan or not _INDEX_ON_TASKS.search(plan):
+            scanning[key or name] = plan
+    assert scanning == {}

@@ -7,6 +7,7 @@ The checker is a tripwire for tenant isolation: every statement outside sql/syst
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Mapping
 
@@ -26,10 +27,12 @@ _NOT_CODE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/",
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 _DOLLAR_ONE = re.compile(r"\$1(?!\d)")
 _FILTER = re.compile(r"(?<![\w.])(?:\w+\.)?user_id\s*=\s*\$1(?!\d)", re.I)
+# An INSERT whose column list starts with user_id and whose first value (VALUES or SELECT list) is $1.
 _INSERT = re.compile(
-    r"\bINSERT\s+INTO\s+[\w.]+(?:\s+AS\s+\w+)?\s*\(\s*user_id\s*[,)].*?\bVALUES\s*\(\s*(\$1)(?!\d)", re.I | re.S
+    r"\bINSERT\s+INTO\s+[\w.]+(?:\s+AS\s+\w+)?\s*\(\s*user_id\s*(?:,[^()]*)?\)\s*(?:VALUES\s*\(\s*|SELECT\s+)(\$1)(?!\d)",
+    re.I,
 )
-_INSERT_ANY = re.compile(r"\bINSERT\s+INTO\b", re.I)
+_FIELD = re.compile(r"\{(\w+)\}")
 _PARAM_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _STRAY_PARAM = re.compile(r"^\s*--\s*\$\d+", re.M)
 _CREATE_TABLE = re.compile(r"\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.]+)\s*\((.*?)\n\)", re.I | re.S)
@@ -55,61 +58,88 @@ def tenant_tables() -> frozenset[str]:
 TENANT_TABLES = tenant_tables()
 
 
+def renderings(statement: Statement) -> dict[str, str]:
+    """The SQL as it runs. A template's {fields} are filled, as the gateway does, from the reviewed per-sort
+    fragments of service.listing: `{order}` from the sort, `{after}` from its keyset condition or, on the first
+    page, its `first` fragment. A plain statement has one rendering, keyed ''."""
+    fields = sorted(set(_FIELD.findall(code_only(statement.text))))
+    if not fields:
+        return {"": statement.text}
+    from service.listing import SORTS
+
+    rendered: dict[str, str] = {}
+    for key, sort in SORTS.items():
+        pages = {"next": {field: str(getattr(sort, field)) for field in fields}}
+        if "after" in fields and hasattr(sort, "first"):
+            pages["first"] = {**pages["next"], "after": str(sort.first)}
+        for page, values in pages.items():
+            text = statement.text
+            for field, value in values.items():
+                text = text.replace("{" + field + "}", value)
+            rendered[f"{key} {page}"] = text
+    return rendered
+
+
 def violations(statement: Statement) -> list[str]:
     """Every rule the statement breaks, one message each, prefixed with the rule number of STYLE.md 5."""
-    found: list[str] = []
     code = code_only(statement.text)
-    system = statement.name.startswith(SYSTEM)
+    return [*_header(statement), *_placeholders(statement, code), *_tenancy(statement, code)]
 
-    # 1. header: one sentence, snake_case parameter names declared once, user_id first outside system/.
+
+def _header(statement: Statement) -> list[str]:
+    """1. one sentence, snake_case parameter names declared once, user_id first outside system/."""
+    found: list[str] = []
     if not statement.summary or not statement.summary.endswith(".") or "\n" in statement.summary:
         found.append("rule 1: the first line must be one sentence ending with '.'")
-    for param in statement.params:
-        if not _PARAM_NAME.fullmatch(param):
-            found.append(f"rule 1: parameter name {param!r} is not snake_case")
+    found += [
+        f"rule 1: parameter name {p!r} is not snake_case" for p in statement.params if not _PARAM_NAME.fullmatch(p)
+    ]
     if len(set(statement.params)) != len(statement.params):
         found.append("rule 1: a parameter name is declared twice")
     if _STRAY_PARAM.search(statement.text):
         found.append("rule 1: a '-- $n name' line below the header is not part of the header")
-    if not system and statement.params[:1] != ("user_id",):
+    if not statement.name.startswith(SYSTEM) and statement.params[:1] != ("user_id",):
         found.append("rule 1: $1 must be declared as user_id")
+    return found
 
-    # 2. declared $1..$N equal the placeholders used in the code.
+
+def _placeholders(statement: Statement, code: str) -> list[str]:
+    """2. declared $1..$N equal the placeholders used in the code; 3. one statement."""
+    found: list[str] = []
     used = {int(number) for number in _PLACEHOLDER.findall(code)}
     declared = set(range(1, len(statement.params) + 1))
     if missing := sorted(declared - used):
         found.append(f"rule 2: declared but never used: {', '.join(f'${n}' for n in missing)}")
     if extra := sorted(used - declared):
         found.append(f"rule 2: used but not declared: {', '.join(f'${n}' for n in extra)}")
-
-    # 3. exactly one statement: a ';' may only end the text.
     if ";" in code.rstrip().rstrip(";"):
         found.append("rule 3: more than one statement (a ';' before the end)")
+    return found
 
-    # 4 and 5. $1 filters on user_id (or is the first value of an INSERT whose first column is user_id), nowhere else.
+
+def _tenancy(statement: Statement, code: str) -> list[str]:
+    """4. $1 filters user_id (or is an INSERT's first value, user_id its first column); 5. nowhere else;
+    6. only system/ may lack $1, and it must not name a tenant table."""
+    found: list[str] = []
     allowed: list[tuple[int, int]] = [m.span() for m in _FILTER.finditer(code)]
     allowed += [m.span(1) for m in _INSERT.finditer(code)]
-    if not system:
-        if not allowed:
-            found.append("rule 4: no 'user_id = $1' (nor an INSERT with user_id first and $1 as its first value)")
-        if _INSERT_ANY.search(code) and not _INSERT.search(code) and not _FILTER.search(code):
-            found.append("rule 4: an INSERT must list user_id first and give $1 as its first value")
-    stray = [m.start() for m in _DOLLAR_ONE.finditer(code) if not any(a <= m.start() < b for a, b in allowed)]
-    if stray:
-        found.append(f"rule 5: $1 appears {len(stray)} time(s) outside 'user_id = $1' or the INSERT's first value")
-
-    # 6. only system/ may lack $1, and it must not name a tenant table.
-    if system:
+    if statement.name.startswith(SYSTEM):
         named = sorted(t for t in TENANT_TABLES if re.search(rf"\b{re.escape(t)}\b", code, re.I))
         if named:
             found.append(f"rule 6: a system statement names tenant table(s) {', '.join(named)}")
-    elif 1 not in used:
-        found.append("rule 6: only sql/system/ statements may go without $1")
+    else:
+        if not _DOLLAR_ONE.search(code):
+            found.append("rule 6: only sql/system/ statements may go without $1")
+        if not allowed:
+            found.append("rule 4: no 'user_id = $1' (nor an INSERT with user_id first and $1 as its first value)")
+    stray = [m.start() for m in _DOLLAR_ONE.finditer(code) if not any(a <= m.start() < b for a, b in allowed)]
+    if stray:
+        found.append(f"rule 5: $1 appears {len(stray)} time(s) outside 'user_id = $1' or the INSERT's first value")
     return found
 
 
 def gateway_bindings(source: str) -> tuple[dict[str, list[str]], int, set[str]]:
-    """(statement name -> module-level constants bound to it, all STATEMENTS[...] uses, names used in class Gateway)."""
+    """(statement name -> module-level constants bound to it, all STATEMENTS[...] uses, names read in the module)."""
     tree = ast.parse(source)
     bindings: dict[str, list[str]] = {}
     for node in tree.body:
@@ -120,16 +150,11 @@ def gateway_bindings(source: str) -> tuple[dict[str, list[str]], int, set[str]]:
             targets, value = [node.target], node.value
         else:
             continue
-        if _statements_key(value) is not None:
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    bindings.setdefault(str(_statements_key(value)), []).append(target.id)
+        if (key := _statements_key(value)) is not None:
+            bindings.setdefault(key, []).extend(t.id for t in targets if isinstance(t, ast.Name))
     uses = sum(1 for node in ast.walk(tree) if _statements_key(node) is not None)
-    in_gateway: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "Gateway":
-            in_gateway |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    return bindings, uses, in_gateway
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return bindings, uses, read
 
 
 def _statements_key(node: ast.AST) -> str | None:
@@ -154,15 +179,17 @@ def test_the_loader_finds_the_statements() -> None:
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
 def test_statement_follows_the_rules(name: str) -> None:
-    assert violations(STATEMENTS[name]) == []
+    statement = STATEMENTS[name]
+    found = {key: violations(dataclasses.replace(statement, text=text)) for key, text in renderings(statement).items()}
+    assert {key: messages for key, messages in found.items() if messages} == {}
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
 def test_statement_is_bound_by_exactly_one_gateway_constant(name: str) -> None:
-    bindings, _, in_gateway = gateway_bindings(GATEWAY.read_text(encoding="utf-8"))
+    bindings, _, read = gateway_bindings(GATEWAY.read_text(encoding="utf-8"))
     constants = bindings.get(name, [])
     assert len(constants) == 1, f"{name} is bound by {constants or 'no'} module-level constant(s) in gateway.py"
-    assert constants[0] in in_gateway, f"{constants[0]} ({name}) is used by no method of Gateway"
+    assert constants[0] in read, f"{constants[0]} ({name}) is bound but never used in gateway.py"
 
 
 def test_gateway_binds_no_statement_outside_module_constants() -> None:
@@ -178,16 +205,43 @@ def _statement(text: str, params: tuple[str, ...] = ("user_id", "task_id"), name
     return Statement(name=name, summary="A hand-made statement.", params=params, text=text)
 
 
-def test_a_good_hand_made_statement_passes() -> None:
-    good = _statement("SELECT t.id FROM tasks AS t WHERE t.user_id = $1 AND t.id = $2 AND t.title <> '$1; --'")
-    assert violations(good) == []
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param(
+            _statement("SELECT t.id FROM tasks AS t WHERE t.user_id = $1 AND t.id = $2 AND t.title <> '$1; --'"),
+            id="alias-qualified",
+        ),
+        pytest.param(
+            _statement("INSERT INTO tasks (user_id, title) VALUES ($1, $2);", ("user_id", "title")), id="insert-values"
+        ),
+        pytest.param(
+            _statement("INSERT INTO tasks AS t (user_id, title) SELECT $1, $2", ("user_id", "title")),
+            id="insert-select",
+        ),
+    ],
+)
+def test_a_good_hand_made_statement_passes(statement: Statement) -> None:
+    assert violations(statement) == []
+
+
+def test_a_template_is_checked_in_every_rendering() -> None:
+    template = _statement("SELECT id FROM tasks WHERE user_id = $1 AND {after} ORDER BY {order}", ("user_id",))
+    rendered = renderings(template)
+    assert len(rendered) > 1
+    assert all("{" not in text for text in rendered.values())
+    assert renderings(_statement("SELECT '{after}' FROM tasks WHERE user_id = $1")) == {
+        "": "SELECT '{after}' FROM tasks WHERE user_id = $1"
+    }
 
 
 @pytest.mark.parametrize(
     ("rule", "statement"),
     [
         pytest.param("rule 4", _statement("SELECT id FROM tasks WHERE id = $2 AND owner = $1"), id="no-user-filter"),
-        pytest.param("rule 5", _statement("SELECT id FROM tasks WHERE user_id = $1 OR id::text = $1"), id="stray-$1"),
+        pytest.param(
+            "rule 5", _statement("SELECT id FROM tasks WHERE user_id = $1 OR id = $2 OR id::text = $1"), id="stray-$1"
+        ),
         pytest.param(
             "rule 4", _statement("SELECT id FROM tasks WHERE user_id <> $1 AND id = $2"), id="not-equal-filter"
         ),
@@ -207,17 +261,21 @@ def test_a_good_hand_made_statement_passes() -> None:
             id="gap",
         ),
         pytest.param("rule 2", _statement("SELECT id FROM tasks WHERE user_id = $1 AND id = $3"), id="undeclared"),
+        pytest.param("rule 3", _statement("DELETE FROM tasks WHERE user_id = $1; SELECT $2"), id="two-statements"),
         pytest.param(
-            "rule 3", _statement("DELETE FROM tasks WHERE user_id = $1; SELECT $2"), id="two-statements"
-        ),
-        pytest.param(
-            "rule 1", _statement("SELECT id FROM tasks WHERE user_id = $2 AND id = $1", ("task_id", "user_id")),
+            "rule 1",
+            _statement("SELECT id FROM tasks WHERE user_id = $2 AND id = $1", ("task_id", "user_id")),
             id="user-id-not-first",
         ),
         pytest.param(
             "rule 4",
             _statement("INSERT INTO tasks (title, user_id) VALUES ($2, $1)", ("user_id", "title")),
             id="insert-user-id-not-first",
+        ),
+        pytest.param(
+            "rule 4",
+            _statement("INSERT INTO tasks (user_id, title) SELECT title, $1 FROM tasks", ("user_id",)),
+            id="insert-select-$1-not-first",
         ),
         pytest.param("rule 6", _statement("SELECT count(*) FROM tasks", (), "system/stats"), id="system-tenant"),
         pytest.param("rule 6", _statement("SELECT now()", (), "tasks/clock"), id="tenant-without-$1"),
@@ -229,11 +287,14 @@ def test_the_checker_rejects_a_bad_statement(rule: str, statement: Statement) ->
 
 
 def test_the_gateway_check_finds_orphans_and_doubles() -> None:
-    source = 'A = STATEMENTS["tasks/get"]\nB = STATEMENTS["tasks/get"]\n\nclass Gateway:\n    def f(self) -> None:\n        A\n'
-    bindings, uses, in_gateway = gateway_bindings(source)
+    source = (
+        'A = STATEMENTS["tasks/get"]\nB = STATEMENTS["tasks/get"]\n\n'
+        "class Gateway:\n    def f(self) -> None:\n        A\n"
+    )
+    bindings, uses, read = gateway_bindings(source)
     assert bindings == {"tasks/get": ["A", "B"]}
     assert uses == 2
-    assert "A" in in_gateway and "B" not in in_gateway
+    assert "A" in read and "B" not in read
     assert "tasks/list" not in bindings
 
 
@@ -243,4 +304,3 @@ def test_code_only_blanks_strings_and_comments() -> None:
     assert len(code) == len(sql)
     assert _PLACEHOLDER.findall(code) == ["4"]
     assert ";" not in code
-

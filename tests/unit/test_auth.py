@@ -1,4 +1,4 @@
-"""Token verification with real keys and a real JWKS endpoint on 127.0.0.1: what is accepted, what is refused, and why."""
+"""Token verification with real keys and a real JWKS endpoint on 127.0.0.1: what is accepted, refused, and why."""
 
 from __future__ import annotations
 
@@ -110,7 +110,9 @@ async def test_better_auth_token_with_issuer_and_audience(jwks: JwksServer, keys
         as_list = keys["EdDSA"].sign(better_auth_claims("u", aud=["other", ORIGIN]))
         assert await verifier.verify(as_list) == "u"
         assert "issuer" in await reason(verifier, keys["EdDSA"].sign(better_auth_claims("u", iss="https://evil.test")))
-        assert "audience" in await reason(verifier, keys["EdDSA"].sign(better_auth_claims("u", aud="https://other.test")))
+        assert "audience" in await reason(
+            verifier, keys["EdDSA"].sign(better_auth_claims("u", aud="https://other.test"))
+        )
         assert "audience" in await reason(verifier, keys["EdDSA"].sign(better_auth_claims("u", aud=["a", "b"])))
     finally:
         assert source is not None
@@ -118,7 +120,7 @@ async def test_better_auth_token_with_issuer_and_audience(jwks: JwksServer, keys
 
 
 async def test_alg_none_is_refused(verifier: TokenVerifier) -> None:
-    unsigned = jwt.encode({"sub": "u", "exp": int(time.time()) + 60}, key=None, algorithm="none")
+    unsigned = jwt.encode({"sub": "u", "exp": int(time.time()) + 60}, key=None, algorithm="none")  # type: ignore[arg-type]
     assert "algorithm" in await reason(verifier, unsigned)
 
 
@@ -157,7 +159,10 @@ async def test_algorithm_confusion_with_the_public_key_as_hmac_secret(
 async def test_alg_that_does_not_fit_the_key_is_refused(verifier: TokenVerifier, keys: dict[str, SigningKey]) -> None:
     """An ES256 token that names the RSA key's kid: the key decides which algorithm may verify."""
     token = jwt.encode(
-        {"sub": "u", "exp": int(time.time()) + 60}, keys["ES256"].private, algorithm="ES256", headers={"kid": "kid-RS256"}
+        {"sub": "u", "exp": int(time.time()) + 60},
+        keys["ES256"].private,
+        algorithm="ES256",
+        headers={"kid": "kid-RS256"},
     )
     assert "does not match its key" in await reason(verifier, token)
 

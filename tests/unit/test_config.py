@@ -71,7 +71,11 @@ def test_values_are_read() -> None:
     assert (settings.port, settings.host) == (9000, "0.0.0.0")
     assert settings.db_pool_timeout_seconds == 2.5
     assert settings.db_statement_cache_size == 0
-    assert (settings.jwt_issuer, settings.jwt_audience, settings.jwt_user_claim) == ("https://auth.example", "tasks", "uid")
+    assert (settings.jwt_issuer, settings.jwt_audience, settings.jwt_user_claim) == (
+        "https://auth.example",
+        "tasks",
+        "uid",
+    )
 
 
 @pytest.mark.parametrize("variable", NAMES)

@@ -1,0 +1,133 @@
+"""The CLI as a user runs it: `python -m service token` prints a verifiable token, and `serve` refuses a bad
+configuration with one line and exit status 2 before it starts any database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "cli-secret-0123456789-abcdefghijklmnopq"  # 40 characters
+TIMEOUT = 30
+
+# Everything service.config reads, so the parent's environment cannot leak into a run.
+CONFIG_VARIABLES = (
+    "DATABASE_URL",
+    "TEST_DATABASE_URL",
+    "HOST",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "JWT_SECRET",
+    "BETTER_AUTH_SECRET",
+    "JWT_JWKS_URL",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "JWT_USER_CLAIM",
+    "JWT_LEEWAY_SECONDS",
+    "JWKS_CACHE_SECONDS",
+    "JWKS_MIN_REFETCH_SECONDS",
+    "JWKS_TIMEOUT_SECONDS",
+    "CORS_ORIGINS",
+    "DB_POOL_MIN_SIZE",
+    "DB_POOL_MAX_SIZE",
+    "DB_POOL_TIMEOUT_SECONDS",
+    "DB_STATEMENT_TIMEOUT_MS",
+    "DB_STATEMENT_CACHE_SIZE",
+    "MAX_BODY_BYTES",
+    "RATE_LIMIT_PER_MINUTE",
+    "REDIS_URL",
+    "CURSOR_SECRET",
+    "ACCESS_LOG",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+)
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        cwd=REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def _assert_config_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("configuration error:"), lines[0]
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert result.stdout == ""
+
+
+def test_token_prints_a_verifiable_token() -> None:
+    result = _run("token", "alice", "--ttl", "60", JWT_SECRET=SECRET)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert result.stdout.count("\n") == 1
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "alice"
+    assert claims["exp"] - claims["iat"] == 60
+    assert abs(claims["iat"] - time.time()) < TIMEOUT
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, SECRET[::-1], algorithms=["HS256"])
+
+
+def test_token_signs_with_better_auth_secret() -> None:
+    result = _run("token", "bob", BETTER_AUTH_SECRET=SECRET)
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip(), SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "bob"
+    assert claims["exp"] - claims["iat"] == 3600
+
+
+def test_token_without_a_secret_is_a_config_error() -> None:
+    _assert_config_error(_run("token", "alice", JWT_JWKS_URL="https://app.example/api/auth/jwks"), "JWT_SECRET")
+
+
+def test_token_with_a_bad_ttl_is_a_config_error() -> None:
+    _assert_config_error(_run("token", "alice", "--ttl", "0", JWT_SECRET=SECRET), "ttl")
+
+
+def test_serve_without_a_key_source_exits_2() -> None:
+    started = time.monotonic()
+    result = _run("serve")
+    _assert_config_error(result, "JWT_SECRET")
+    assert time.monotonic() - started < TIMEOUT / 2
+
+
+def test_serve_with_a_malformed_value_exits_2() -> None:
+    _assert_config_error(_run("serve", JWT_SECRET=SECRET, PORT="abc"), "PORT", "'abc'")
+
+
+def test_serve_with_a_short_secret_exits_2() -> None:
+    _assert_config_error(_run("serve", JWT_SECRET="too-short"), "JWT_SECRET", "32")
+
+
+def test_serve_with_a_bad_database_url_exits_2() -> None:
+    _assert_config_error(_run("serve", JWT_SECRET=SECRET, DATABASE_URL="mysql://u@h/db"), "DATABASE_URL")
+
+
+def test_migrate_needs_no_key_but_checks_values() -> None:
+    _assert_config_error(_run("migrate", DB_POOL_MAX_SIZE="zero"), "DB_POOL_MAX_SIZE")
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = _run("launch", JWT_SECRET=SECRET)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
