@@ -53,7 +53,7 @@ def serve(settings: config.Settings) -> None:
 
     with database(settings, owner=True) as url:
         os.environ["DATABASE_URL"] = url  # the workers build their settings from the environment
-        applied = migrate.apply(url)
+        applied = migrate.apply(settings.migrations_database_url or url)
         print(f"migrations: {applied} applied", file=sys.stderr)
         server = Granian(
             "service.app:create_app",

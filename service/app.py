@@ -63,6 +63,7 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
         cors_config=_cors(settings),
         stores={"rate_limit": _rate_limit_store(settings)},
         openapi_config=_openapi(),
+        logging_config=None,  # logs.configure owns logging; Litestar's default would replace its handlers
         debug=False,
     )
     app.state.settings = settings
