@@ -73,12 +73,19 @@ def serve(settings: config.Settings) -> None:
 
 
 def run_migrations(settings: config.Settings) -> None:
+    import psycopg
+
     from service import migrate
 
     if settings.migrations_database_url is not None:  # Neon: migrate through the direct URL, not the pooler
         settings = msgspec.structs.replace(settings, database_url=settings.migrations_database_url)
     with database(settings, owner=False) as url:
-        print(f"migrations: {migrate.apply(url)} applied", file=sys.stderr)
+        try:
+            applied = migrate.apply(url)
+        except psycopg.OperationalError as error:
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise config.ConfigError(f"cannot reach the database to migrate: {reason}") from None
+        print(f"migrations: {applied} applied", file=sys.stderr)
 
 
 def healthcheck(settings: config.Settings) -> int:

@@ -5,20 +5,59 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController, PrometheusMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from service.errors import respond
 from service.gateway import Gateway
 from service.jwks import JwksKeys
 
 UNMETERED = ["/metrics", "/health", "/schema"]
 
 
+class _AnswerErrors:
+    """Answers an error raised below it with the service's handlers, so the metrics middleware sees its status.
+
+    Litestar's Prometheus middleware learns the status from the responses passing through its `send`.
+    Errors raised by the /api router's own middleware (401 from authentication, 429 from the rate
+    limit) would otherwise be answered by the exception handler outside it, and be counted as 200.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started or scope["type"] != ScopeType.HTTP:
+                raise
+            request: Request[Any, Any, Any] = Request(scope, receive)
+            await respond(request, error).to_asgi_response(app=None, request=request)(scope, receive, send)
+
+
+class StatusAwarePrometheusMiddleware(PrometheusMiddleware):
+    def __init__(self, app: ASGIApp, config: PrometheusConfig) -> None:
+        super().__init__(app=_AnswerErrors(app), config=config)
+
+
 def prometheus_config() -> PrometheusConfig:
     return PrometheusConfig(
+        middleware_class=StatusAwarePrometheusMiddleware,
         app_name="tasks",
         prefix="tasks",
         group_path=True,  # label by route template, never by raw path: ids would explode the series

@@ -1,0 +1,166 @@
+"""Shared pieces for the operations tests: scratch databases, free ports, and the real server as a subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service import migrate
+from tests.conftest import create_scratch_database, drop_database, with_database
+from tests.helpers import SECRET
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 30.0
+
+# Everything service.config reads (and TEST_DATABASE_URL), so the parent's environment cannot leak into a run.
+CONFIG_VARIABLES = (
+    "DATABASE_URL",
+    "MIGRATIONS_DATABASE_URL",
+    "TEST_DATABASE_URL",
+    "HOST",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "JWT_SECRET",
+    "BETTER_AUTH_SECRET",
+    "JWT_JWKS_URL",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "JWT_USER_CLAIM",
+    "JWT_LEEWAY_SECONDS",
+    "JWKS_CACHE_SECONDS",
+    "JWKS_MIN_REFETCH_SECONDS",
+    "JWKS_TIMEOUT_SECONDS",
+    "CORS_ORIGINS",
+    "DB_POOL_MIN_SIZE",
+    "DB_POOL_MAX_SIZE",
+    "DB_POOL_TIMEOUT_SECONDS",
+    "DB_STATEMENT_TIMEOUT_MS",
+    "DB_STATEMENT_CACHE_SIZE",
+    "MAX_BODY_BYTES",
+    "RATE_LIMIT_PER_MINUTE",
+    "REDIS_URL",
+    "CURSOR_SECRET",
+    "ACCESS_LOG",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+)
+
+
+def service_env(**variables: str) -> dict[str, str]:
+    """The parent's environment without any service setting, plus `variables`."""
+    environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    environ.update(variables)
+    return environ
+
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", re.MULTILINE)
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def metric_samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of one metric in Prometheus text format: (labels, value) each."""
+    return [
+        (dict(_LABEL.findall(labels)), float(value))
+        for sample, labels, value in _SAMPLE.findall(text)
+        if sample == name
+    ]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def scratch_url(server_url: str) -> Iterator[str]:
+    """An empty database of its own, dropped afterwards."""
+    name = create_scratch_database(server_url, "tasks_ops")
+    try:
+        yield with_database(server_url, name)
+    finally:
+        drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+def migrated_scratch_url(server_url: str) -> Iterator[str]:
+    """A migrated database of this module's own, so a subprocess server never touches the shared one."""
+    name = create_scratch_database(server_url, "tasks_ops")
+    url = with_database(server_url, name)
+    try:
+        migrate.apply(url)
+        yield url
+    finally:
+        drop_database(server_url, name)
+
+
+class Server:
+    """`python -m service serve` in its own session; stderr goes to a file so a full pipe never blocks it."""
+
+    def __init__(self, database_url: str, log_file: Path, **variables: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_file = log_file
+        settings = {"JWT_SECRET": SECRET, "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", **variables}
+        env = service_env(DATABASE_URL=database_url, PORT=str(self.port), **settings)
+        with log_file.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "service", "serve"],
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace")
+
+    def wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not healthy within {START_TIMEOUT} s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """Whatever is left of it: the session this test started (its id is the server's pid), then reap."""
+        # The group outlives its leader while a worker is left in it, so its id cannot have been reused.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """A factory: `start_server(database_url, **env)` returns a healthy server, killed after the test."""
+    started: list[Server] = []
+
+    def start(database_url: str, **variables: str) -> Server:
+        server = Server(database_url, tmp_path / f"server-{len(started)}.log", **variables)
+        started.append(server)
+        server.wait_healthy()
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
