@@ -22,17 +22,22 @@ WITH current AS (
            $8::timestamptz AS due_date,
            $9::text[] AS tags
     FROM current AS c
+), changed AS (
+    -- Compared with the locked row (the latest committed task), never the statement's older snapshot,
+    -- so a write racing another one is neither lost nor mistaken for "nothing to change".
+    SELECT p.*
+    FROM proposed AS p, current AS c
+    WHERE (c.title, c.description, c.status, c.priority, c.due_date, c.tags)
+          IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags)
 ), updated AS (
     UPDATE tasks AS t
     SET title = p.title, description = p.description, status = p.status, priority = p.priority,
         due_date = p.due_date, tags = p.tags,
         completed_at = CASE WHEN p.status = 'completed' THEN coalesce(t.completed_at, now()) END,
         version = t.version + 1, updated_at = now()
-    FROM proposed AS p
+    FROM changed AS p
     WHERE t.user_id = $1 AND t.id = $2
       AND ($3::integer IS NULL OR t.version = $3::integer)
-      AND (t.title, t.description, t.status, t.priority, t.due_date, t.tags)
-          IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags)
     RETURNING t.*
 )
 SELECT 'changed' AS outcome, id, user_id, title, description, status, priority,

@@ -15,15 +15,20 @@ WITH current AS (
                ELSE c.status
            END AS status
     FROM current AS c
+), changed AS (
+    -- Compared with the locked row (the latest committed task), never the statement's older snapshot,
+    -- so concurrent toggles each take effect in turn.
+    SELECT p.status
+    FROM proposed AS p, current AS c
+    WHERE c.status IS DISTINCT FROM p.status
 ), updated AS (
     UPDATE tasks AS t
     SET status = p.status,
         completed_at = CASE WHEN p.status = 'completed' THEN coalesce(t.completed_at, now()) END,
         version = t.version + 1, updated_at = now()
-    FROM proposed AS p
+    FROM changed AS p
     WHERE t.user_id = $1 AND t.id = $2
       AND ($3::integer IS NULL OR t.version = $3::integer)
-      AND t.status IS DISTINCT FROM p.status
     RETURNING t.*
 )
 SELECT 'changed' AS outcome, id, user_id, title, description, status, priority,
