@@ -80,13 +80,19 @@ class Gateway:
     @classmethod
     async def open(cls, settings: Settings, dsn: str) -> Gateway:
         """Open the pool; if the database is down, start anyway with an empty pool and report 503 until it is up."""
+        server_settings = {"application_name": "tasks-service"}
+        if settings.db_statement_cache_size > 0:
+            # Prepared statements would switch to a generic plan after five runs, and a generic plan of
+            # the list's optional filters (`$2 IS NULL OR ...`) scans all of a user's tasks. Behind a
+            # pooler (cache size 0) asyncpg's unnamed statements are planned per call anyway.
+            server_settings["plan_cache_mode"] = "force_custom_plan"
         options: dict[str, Any] = {
             "dsn": dsn,
             "max_size": settings.db_pool_max_size,
             "command_timeout": settings.db_statement_timeout_ms / 1000,
             "statement_cache_size": settings.db_statement_cache_size,
             "timeout": settings.db_pool_timeout_seconds,
-            "server_settings": {"application_name": "tasks-service"},
+            "server_settings": server_settings,
             "connection_class": _Connection,
         }
         try:

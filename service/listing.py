@@ -57,13 +57,11 @@ _CASTS = {"created_at": "timestamptz", "updated_at": "timestamptz", "due_date": 
 
 
 def _due_date(descending: bool) -> tuple[str, str]:
-    """Tasks without a due date come last in both directions, ordered by id among themselves."""
-    op, direction = ("<", "DESC") if descending else (">", "ASC")
-    after = (
-        f"CASE WHEN $8::timestamptz IS NULL THEN due_date IS NULL AND id {op} $9::uuid "
-        f"ELSE due_date IS NULL OR (due_date, id) {op} ($8::timestamptz, $9::uuid) END"
-    )
-    return after, f"due_date {direction} NULLS LAST, id {direction}"
+    """No due date sorts last both ways: it counts as +infinity ascending and -infinity descending."""
+    op, direction, last = ("<", "DESC", "-infinity") if descending else (">", "ASC", "infinity")
+    key = f"coalesce(due_date, '{last}'::timestamptz)"
+    after = f"({key}, id) {op} (coalesce($8::timestamptz, '{last}'::timestamptz), $9::uuid)"
+    return after, f"{key} {direction}, id {direction}"
 
 
 _COLUMNS = {
