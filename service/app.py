@@ -18,9 +18,9 @@ from litestar.stores.memory import MemoryStore
 
 from service import config, logs, metrics
 from service.auth import JWTAuthMiddleware, build_verifier
+from service.edge import Edge
 from service.errors import EXCEPTION_HANDLERS
 from service.gateway import Gateway
-from service.headers import add_response_headers
 from service.health import health, ready
 from service.listing import CursorCodec, cursor_secret
 from service.tasks import TaskController
@@ -51,14 +51,11 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
                 await jwks.close()
             await app.state.gateway.close()
 
-    prometheus = metrics.prometheus_config()
     api = Router(path="/", route_handlers=[TaskController], middleware=_api_middleware(settings))
     app = Litestar(
         route_handlers=[api, health, ready, metrics.MetricsController],
         lifespan=[lifespan],
-        middleware=[prometheus.middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        before_send=[add_response_headers],
         request_max_body_size=settings.max_body_bytes,
         cors_config=_cors(settings),
         stores={"rate_limit": _rate_limit_store(settings)},
@@ -69,8 +66,8 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
     app.state.settings = settings
     app.state.verifier = verifier
     app.state.cursors = CursorCodec(cursor_secret(settings.cursor_secret, settings.jwt_secret, settings.database_url))
-    # Around Litestar's whole handler rather than one route, so unmatched routes get their access line too.
-    app.asgi_handler = logs.AccessLog(app.asgi_handler, enabled=settings.access_log)
+    # Around Litestar's whole handler rather than one route: unmatched routes and middleware errors too.
+    app.asgi_handler = Edge(app.asgi_handler, access_log=settings.access_log)
     return app
 
 

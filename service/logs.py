@@ -1,4 +1,4 @@
-"""Logging: JSON lines (or console), one access line per request, and the request id in every line.
+"""Logging: JSON lines (or console), the request id in every line, and the access logger.
 
 Records go through a queue to a writer thread, so a slow stderr never stalls the event loop.
 """
@@ -18,8 +18,7 @@ import time
 import uuid
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -49,42 +48,13 @@ def user_hash(user: object) -> str | None:
     return hashlib.sha256(user.encode()).hexdigest()[:12]
 
 
-class AccessLog:
-    """Wraps Litestar's whole ASGI handler (not one route), so 404s and 405s get their line too."""
+def bind_request_id(rid: str) -> contextvars.Token[str | None]:
+    """Every log line written while this request runs carries its id."""
+    return _request_id.set(rid)
 
-    def __init__(self, app: ASGIApp, *, enabled: bool) -> None:
-        self.app = app
-        self.enabled = enabled
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        token = _request_id.set(request_id(scope))
-        started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            if self.enabled:
-                access.info(
-                    "request",
-                    extra={
-                        "method": scope.get("method"),
-                        "route": scope.get("path_template", "unmatched"),
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "user": user_hash(scope.get("user")),
-                    },
-                )
-            _request_id.reset(token)
+def unbind_request_id(token: contextvars.Token[str | None]) -> None:
+    _request_id.reset(token)
 
 
 class _RequestIdFilter(logging.Filter):
