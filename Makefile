@@ -57,5 +57,11 @@ token: install $(DEV_SECRET) ## print a token for USER (make token USER=alice)
 	@test -n "$(USER)" || { echo "usage: make token USER=alice" >&2; exit 2; }
 	@$(WITH_DEV_SECRET) $(PY) -m service token "$(USER)"
 
+bench: install ## load benchmark: wrk against the service, the HTTP floor and pgbench; JSON in bench/results/
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+		else echo "make bench needs wrk: install it (sudo apt-get install wrk, or brew install wrk) and run again" >&2; exit 1; fi; }
+	$(PY) bench/run.py
+
 clean: ## remove the virtualenvs and caches (keeps .data/)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

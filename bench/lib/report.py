@@ -1,0 +1,84 @@
+"""The bench's output: one table on stdout, the same numbers as JSON under bench/results/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.lib.drive import Result
+
+SCALE_SCENARIOS = ("get-one", "list-100")
+
+
+def with_floor_ratios(results: list[Result]) -> None:
+    """vs_floor = req/s / the floor's req/s at the same worker count."""
+    floors = {r.workers: r.rps for r in results if r.scenario == "http-floor"}
+    for r in results:
+        if r.workers in floors and r.scenario != "http-floor":
+            r.vs_floor = r.rps / floors[r.workers]
+
+
+def worker_scaling(results: list[Result]) -> list[dict[str, Any]]:
+    """2-worker req/s / 1-worker req/s per scenario (the floor included)."""
+    one = {r.scenario: r for r in results if r.workers == 1}
+    return [
+        {"scenario": r.scenario, "rps_1": one[r.scenario].rps, "rps_2": r.rps, "ratio": r.rps / one[r.scenario].rps}
+        for r in results
+        if r.workers == 2 and r.scenario in one
+    ]
+
+
+def scale_check(before: list[Result], after: list[Result]) -> list[dict[str, Any]]:
+    small = {r.scenario: r for r in before if r.workers == 1}
+    return [
+        {
+            "scenario": r.scenario,
+            "rows_before": small[r.scenario].rows,
+            "p95_ms_before": small[r.scenario].p95_ms,
+            "rps_before": small[r.scenario].rps,
+            "rows_after": r.rows,
+            "p95_ms_after": r.p95_ms,
+            "rps_after": r.rps,
+            "p95_ratio": r.p95_ms / small[r.scenario].p95_ms,
+        }
+        for r in after
+        if r.scenario in small
+    ]
+
+
+def _row(r: Result) -> str:
+    workers = "-" if r.workers is None else str(r.workers)
+    rate = f"{r.rps:9.0f}" + (" tx/s" if r.workers is None else "     ")
+    ratio = "" if r.vs_floor is None else f"{r.vs_floor:8.1%}"
+    return f"{r.scenario:<16}{workers:>7} {rate}{r.p50_ms:8.2f}{r.p95_ms:8.2f}{r.p99_ms:8.2f}{r.errors:8d}  {ratio}"
+
+
+def print_tables(results: list[Result], scale: list[dict[str, Any]], scaling: list[dict[str, Any]]) -> None:
+    columns = ("req/s", "", "p50ms", "p95ms", "p99ms", "errors")
+    print("\n{:<16}{:>7} {:>9}{:>5}{:>8}{:>8}{:>8}{:>8}  vs floor".format("scenario", "workers", *columns))
+    for r in results:
+        print(_row(r))
+    if scale:
+        side = ("rows", "p95ms", "req/s")
+        print("\n{:<22}{:>12}{:>9}{:>9}  |{:>11}{:>9}{:>9}  p95 x".format("scale check (1 worker)", *side, *side))
+        for s in scale:
+            print(
+                f"{s['scenario']:<22}{s['rows_before']:>12,}{s['p95_ms_before']:9.2f}{s['rps_before']:9.0f}  |"
+                f"{s['rows_after']:>11,}{s['p95_ms_after']:9.2f}{s['rps_after']:9.0f}  {s['p95_ratio']:.2f}"
+            )
+    if scaling:
+        print(f"\n{'workers 1 -> 2':<16}{'1w req/s':>10}{'2w req/s':>10}{'2w/1w':>8}")
+        for s in scaling:
+            print(f"{s['scenario']:<16}{s['rps_1']:10.0f}{s['rps_2']:10.0f}{s['ratio']:8.2f}")
+
+
+def write_json(path: Path, meta: dict[str, Any], results: list[Result], scale: list[dict[str, Any]],
+               scaling: list[dict[str, Any]]) -> None:  # fmt: skip
+    document = {
+        **meta,
+        "results": [r.as_json() for r in results],
+        "scale_check": scale,
+        "worker_scaling": scaling,
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")

