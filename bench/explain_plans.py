@@ -26,9 +26,12 @@ import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from service import devdb, migrate  # noqa: E402
-from service.gateway import LIST_TEXTS  # noqa: E402
-from service.listing import DEFAULT_SORT, SORTS  # noqa: E402
-from service.statements import STATEMENTS  # noqa: E402
+from service.gateway import count_text, list_text  # noqa: E402
+from service.listing import (  # noqa: E402
+    DEFAULT_SORT,
+    SORTS,
+    given_of,
+)
 
 TOTAL = 1_000_000
 TARGET_ROWS = 10_000
@@ -88,18 +91,18 @@ def middle_key(connection: psycopg.Connection[Any], sort: str) -> tuple[Any, uui
 
 
 def shapes(connection: psycopg.Connection[Any]) -> Iterator[tuple[str, str, tuple[Any, ...]]]:
-    for (sort, next_page), text in LIST_TEXTS.items():
+    for sort, next_page in ((sort, next_page) for sort in SORTS for next_page in (False, True)):
+        text = list_text(sort, not next_page, frozenset())
         after = middle_key(connection, sort) if next_page else (None, None)
         default = " (default)" if sort == DEFAULT_SORT else ""
         label = f"list sort={sort}{default} {'next page' if next_page else 'first page'}"
         yield label, text, (TARGET, *NO_FILTER, *after, 101)
     for name, filters in FILTERS.items():
         params = (TARGET, *filters, None, None, 101)
-        yield f"list sort={DEFAULT_SORT} first page {name}", LIST_TEXTS[DEFAULT_SORT, False], params
-    count = STATEMENTS["tasks/count"].text
-    yield "count", count, (TARGET, *NO_FILTER)
+        yield f"list sort={DEFAULT_SORT} first page {name}", list_text(DEFAULT_SORT, True, given_of(filters)), params
+    yield "count", count_text(frozenset()), (TARGET, *NO_FILTER)
     for name, filters in FILTERS.items():
-        yield f"count {name}", count, (TARGET, *filters)
+        yield f"count {name}", count_text(given_of(filters)), (TARGET, *filters)
 
 
 def explain(connection: psycopg.Connection[Any], mode: str, text: str, params: tuple[Any, ...]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ from msgspec import UNSET
 
 from service.config import Settings
 from service.errors import IdempotencyKeyReused, PreconditionFailed, TaskNotFound, Unavailable, ValidationFailed
-from service.listing import SORTS, ListQuery, Sort
+from service.listing import SORTS, ListQuery, render
 from service.schemas import Task, TaskCreate, TaskPatch, TaskReplace, parse_timestamp
 from service.statements import STATEMENTS, Statement
 
@@ -80,19 +81,13 @@ class Gateway:
     @classmethod
     async def open(cls, settings: Settings, dsn: str) -> Gateway:
         """Open the pool; if the database is down, start anyway with an empty pool and report 503 until it is up."""
-        server_settings = {"application_name": "tasks-service"}
-        if settings.db_statement_cache_size > 0:
-            # Prepared statements would switch to a generic plan after five runs, and a generic plan of
-            # the list's optional filters (`$2 IS NULL OR ...`) scans all of a user's tasks. Behind a
-            # pooler (cache size 0) asyncpg's unnamed statements are planned per call anyway.
-            server_settings["plan_cache_mode"] = "force_custom_plan"
         options: dict[str, Any] = {
             "dsn": dsn,
             "max_size": settings.db_pool_max_size,
             "command_timeout": settings.db_statement_timeout_ms / 1000,
             "statement_cache_size": settings.db_statement_cache_size,
             "timeout": settings.db_pool_timeout_seconds,
-            "server_settings": server_settings,
+            "server_settings": {"application_name": "tasks-service"},
             "connection_class": _Connection,
         }
         try:
@@ -174,11 +169,12 @@ class Gateway:
 
     async def list_tasks(self, user_id: str, query: ListQuery) -> tuple[list[Task], int, bool]:
         """One page, the total for the filters, and whether another page follows (one row fetched beyond it)."""
-        text = LIST_TEXTS[query.sort, query.after is not None]
+        given = query.given()
+        text = list_text(query.sort, query.after is None, given)
         after_key, after_id = query.after or (None, None)
         async with self._connection() as connection:
             rows = await connection.fetch(text, user_id, *query.filters(), after_key, after_id, query.limit + 1)
-            total = await connection.fetchval(COUNT_TASKS.text, user_id, *query.filters())
+            total = await connection.fetchval(count_text(given), user_id, *query.filters())
         return [_task(row) for row in rows[: query.limit]], int(total), len(rows) > query.limit
 
     async def replace_task(self, user_id: str, task_id: UUID, data: TaskReplace, *, if_match: int | None) -> Task:
@@ -235,14 +231,15 @@ class Gateway:
         raise PreconditionFailed() if row["found"] else TaskNotFound()
 
 
-def list_text(sort: Sort, *, first_page: bool) -> str:
-    return LIST_TASKS.text.replace("{after}", sort.first if first_page else sort.after).replace("{order}", sort.order)
+@functools.lru_cache(maxsize=1024)
+def list_text(sort: str, first_page: bool, given: frozenset[str]) -> str:
+    """tasks/list for one sort, page and set of filters: one prepared statement per shape in use."""
+    return render(LIST_TASKS.text, given, SORTS[sort], first_page=first_page)
 
 
-# Every shape tasks/list can take: one prepared statement each, all built from listing.SORTS' fragments.
-LIST_TEXTS = {
-    (name, not first): list_text(sort, first_page=first) for name, sort in SORTS.items() for first in (True, False)
-}
+@functools.lru_cache(maxsize=64)
+def count_text(given: frozenset[str]) -> str:
+    return render(COUNT_TASKS.text, given)
 
 
 def _outcome(row: asyncpg.Record | None) -> Task:

@@ -98,6 +98,42 @@ def sort_key(sort: Sort, task: Task) -> Any:
     return value
 
 
+# Each filter: its condition when given, and when absent a test of its parameter alone. PostgreSQL
+# runs a condition on parameters alone once, as a gate, so even a generic plan keeps the index
+# conditions of the filters that are given (an `$2 IS NULL OR status = ANY ($2)` would hide them).
+FILTERS: dict[str, tuple[str, str]] = {
+    "statuses": ("status = ANY ($2::text[])", "$2::text[] IS NULL"),
+    "priorities": ("priority = ANY ($3::text[])", "$3::text[] IS NULL"),
+    "tags": ("tags @> $4::text[]", "$4::text[] IS NULL"),
+    "q": ("(strpos(lower(title), $5::text) > 0 OR strpos(lower(description), $5::text) > 0)", "$5::text IS NULL"),
+    "due_after": ("due_date >= $6::timestamptz", "$6::timestamptz IS NULL"),
+    "due_before": ("due_date < $7::timestamptz", "$7::timestamptz IS NULL"),
+}
+
+
+def render(template: str, given: frozenset[str], sort: Sort | None = None, *, first_page: bool = True) -> str:
+    """A list or count template with its fragments filled in: only ever the reviewed constants above."""
+    conditions = "\n  AND ".join(FILTERS[name][0 if name in given else 1] for name in FILTERS)
+    text = template.replace("{filters}", conditions)
+    if sort is not None:
+        text = text.replace("{after}", sort.first if first_page else sort.after).replace("{order}", sort.order)
+    return text
+
+
+def every_rendering(template: str) -> dict[str, str]:
+    """Each shape the template can take, labelled (all sorts and pages; no filter, each filter, all filters)."""
+    filter_sets = {"no filter": frozenset(), "all filters": frozenset(FILTERS)}
+    filter_sets.update({name: frozenset({name}) for name in FILTERS})
+    if "{order}" not in template:
+        return {label: render(template, given) for label, given in filter_sets.items()}
+    return {
+        f"{name} {'first' if first else 'next'} [{label}]": render(template, given, sort, first_page=first)
+        for name, sort in SORTS.items()
+        for first in (True, False)
+        for label, given in filter_sets.items()
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class ListQuery:
     statuses: list[str] | None = None
@@ -116,6 +152,10 @@ class ListQuery:
         """Bind parameters $2..$7, shared by tasks/list and tasks/count."""
         return (self.statuses, self.priorities, self.tags, self.q, self.due_after, self.due_before)
 
+    def given(self) -> frozenset[str]:
+        """The filters this query has: they pick the conditions of the statement."""
+        return given_of(self.filters())
+
     def fingerprint(self) -> bytes:
         """The normalised filters and sort a cursor is bound to (limit may change between pages)."""
         normal = [
@@ -128,6 +168,11 @@ class ListQuery:
             self.sort,
         ]
         return msgspec.json.encode(normal)
+
+
+def given_of(filters: tuple[Any, ...]) -> frozenset[str]:
+    """The names of the filters whose parameters ($2..$7, in order) are set."""
+    return frozenset(name for name, value in zip(FILTERS, filters, strict=True) if value is not None)
 
 
 # -- parsing ------------------------------------------------------------------------------------

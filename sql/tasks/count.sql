@@ -6,12 +6,8 @@
 -- $5 q (lower-cased substring of title or description; null: no search)
 -- $6 due_after (due_date >= it; null: no bound)
 -- $7 due_before (due_date < it; null: no bound)
+-- The filters slot is filled from the reviewed fragments in service/listing.py, as in tasks/list.
 SELECT count(*)
 FROM tasks
 WHERE user_id = $1 AND status <> 'deleted'
-  AND ($2::text[] IS NULL OR status = ANY ($2::text[]))
-  AND ($3::text[] IS NULL OR priority = ANY ($3::text[]))
-  AND ($4::text[] IS NULL OR tags @> $4::text[])
-  AND ($5::text IS NULL OR strpos(lower(title), $5::text) > 0 OR strpos(lower(description), $5::text) > 0)
-  AND ($6::timestamptz IS NULL OR due_date >= $6::timestamptz)
-  AND ($7::timestamptz IS NULL OR due_date < $7::timestamptz)
+  AND {filters}

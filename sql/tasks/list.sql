@@ -9,18 +9,14 @@
 -- $8 after_key (sort key of the previous page's last task; its type follows the sort)
 -- $9 after_id (id of the previous page's last task; null: first page)
 -- $10 limit
--- {after} and {order} are filled from the fixed, reviewed fragments in service/listing.py, one pair
--- per sort; they only ever reference $8 and $9, never request text.
+-- The three slots (filters, after, order) are filled from the fixed, reviewed fragments in
+-- service/listing.py: a condition per filter given, a keyset condition and an ORDER BY per sort.
+-- They hold bind parameters only, never request text.
 SELECT id, user_id, title, description, status, priority, status = 'completed' AS completed,
        due_date, tags, completed_at, created_at, updated_at, version
 FROM tasks
 WHERE user_id = $1 AND status <> 'deleted'
-  AND ($2::text[] IS NULL OR status = ANY ($2::text[]))
-  AND ($3::text[] IS NULL OR priority = ANY ($3::text[]))
-  AND ($4::text[] IS NULL OR tags @> $4::text[])
-  AND ($5::text IS NULL OR strpos(lower(title), $5::text) > 0 OR strpos(lower(description), $5::text) > 0)
-  AND ($6::timestamptz IS NULL OR due_date >= $6::timestamptz)
-  AND ($7::timestamptz IS NULL OR due_date < $7::timestamptz)
+  AND {filters}
   AND {after}
 ORDER BY {order}
 LIMIT $10

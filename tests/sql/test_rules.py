@@ -59,25 +59,14 @@ TENANT_TABLES = tenant_tables()
 
 
 def renderings(statement: Statement) -> dict[str, str]:
-    """The SQL as it runs. A template's {fields} are filled, as the gateway does, from the reviewed per-sort
-    fragments of service.listing: `{order}` from the sort, `{after}` from its keyset condition or, on the first
-    page, its `first` fragment. A plain statement has one rendering, keyed ''."""
-    fields = sorted(set(_FIELD.findall(code_only(statement.text))))
-    if not fields:
+    """The SQL as it runs. A template's {fields} are filled, as the gateway does, from the reviewed fragments
+    of service.listing (every sort and page; no filter, each filter alone, all filters). A plain statement has
+    one rendering, keyed ''."""
+    if not _FIELD.findall(code_only(statement.text)):
         return {"": statement.text}
-    from service.listing import SORTS
+    from service.listing import every_rendering
 
-    rendered: dict[str, str] = {}
-    for key, sort in SORTS.items():
-        pages = {"next": {field: str(getattr(sort, field)) for field in fields}}
-        if "after" in fields and hasattr(sort, "first"):
-            pages["first"] = {**pages["next"], "after": str(sort.first)}
-        for page, values in pages.items():
-            text = statement.text
-            for field, value in values.items():
-                text = text.replace("{" + field + "}", value)
-            rendered[f"{key} {page}"] = text
-    return rendered
+    return every_rendering(statement.text)
 
 
 def violations(statement: Statement) -> list[str]:
