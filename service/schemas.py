@@ -115,9 +115,13 @@ def parse_timestamp(value: str) -> datetime:
     micro = (fraction or ".0")[1:7].ljust(6, "0")
     offset = "+00:00" if offset in ("Z", "z") else offset
     try:
-        return datetime.fromisoformat(f"{date}T{time}.{micro}{offset}").astimezone(UTC)
+        parsed = datetime.fromisoformat(f"{date}T{time}.{micro}{offset}").astimezone(UTC)
     except (ValueError, OverflowError):  # overflow: a valid local time outside years 1..9999 in UTC
         raise ValueError("must be a real date and time, such as 2026-03-01T17:00:00Z") from None
+    if parsed.replace(tzinfo=None) in (datetime.min, datetime.max):
+        # asyncpg stores these two as -infinity / infinity, which are not dates
+        raise ValueError("must be after 0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z")
+    return parsed
 
 
 def clean_due_date(value: str | None) -> str | None:
@@ -242,6 +246,16 @@ class ListMeta(msgspec.Struct, frozen=True):
 
 
 class TaskListEnvelope(msgspec.Struct, frozen=True, kw_only=True):
+    """A list page as documented; TaskPage is what is sent (the same JSON)."""
+
     status: str = "success"
     data: list[Task]
+    meta: ListMeta
+
+
+class TaskPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A list page with its tasks already rendered as a JSON array by PostgreSQL (tasks/list)."""
+
+    status: str = "success"
+    data: msgspec.Raw
     meta: ListMeta
