@@ -12,7 +12,6 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
-import msgspec
 from asyncpg.pool import PoolConnectionProxy
 from msgspec import UNSET
 
@@ -62,12 +61,6 @@ class _Connection(asyncpg.Connection):
 
     def get_reset_query(self) -> str:
         return ""
-
-
-class Page(NamedTuple):
-    tasks: msgspec.Raw  # a JSON array of tasks, as tasks/list renders them
-    total: int
-    last: Task | None  # the page's last task when another page follows: the next cursor starts after it
 
 
 class Idempotency(NamedTuple):
@@ -174,18 +167,15 @@ class Gateway:
         row = await self._one(GET_TASK, user_id, task_id)
         return None if row is None else _task(row)
 
-    async def list_tasks(self, user_id: str, query: ListQuery) -> Page:
-        """One page as a JSON array, the total for the filters, and the last task when another page follows."""
+    async def list_tasks(self, user_id: str, query: ListQuery) -> tuple[list[Task], int, bool]:
+        """One page, the total for the filters, and whether another page follows (one row fetched beyond it)."""
         given = query.given()
         text = list_text(query.sort, query.after is None, given)
         after_key, after_id = query.after or (None, None)
         async with self._connection() as connection:
             rows = await connection.fetch(text, user_id, *query.filters(), after_key, after_id, query.limit + 1)
             total = await connection.fetchval(count_text(given), user_id, *query.filters())
-        # PostgreSQL renders each task's JSON (tasks/list): the page is joined, not decoded and re-encoded.
-        page = [row[0] for row in rows[: query.limit]]
-        last = msgspec.json.decode(page[-1], type=Task) if len(rows) > query.limit else None
-        return Page(msgspec.Raw(("[" + ",".join(page) + "]").encode()), int(total), last)
+        return [_task(row) for row in rows[: query.limit]], int(total), len(rows) > query.limit
 
     async def replace_task(self, user_id: str, task_id: UUID, data: TaskReplace, *, if_match: int | None) -> Task:
         if data.status is not UNSET:

@@ -246,16 +246,7 @@ class ListMeta(msgspec.Struct, frozen=True):
 
 
 class TaskListEnvelope(msgspec.Struct, frozen=True, kw_only=True):
-    """A list page as documented; TaskPage is what is sent (the same JSON)."""
-
     status: str = "success"
     data: list[Task]
     meta: ListMeta
 
-
-class TaskPage(msgspec.Struct, frozen=True, kw_only=True):
-    """A list page with its tasks already rendered as a JSON array by PostgreSQL (tasks/list)."""
-
-    status: str = "success"
-    data: msgspec.Raw
-    meta: ListMeta

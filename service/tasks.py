@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
@@ -27,7 +27,6 @@ from service.schemas import (
     TaskCreate,
     TaskEnvelope,
     TaskListEnvelope,
-    TaskPage,
     TaskPatch,
     TaskReplace,
 )
@@ -169,11 +168,10 @@ class TaskController(Controller):
         # Parsed from the raw query string, not the arguments: repeated and unknown parameters are 422 too.
         codec: CursorCodec = request.app.state.cursors
         query = codec.decode(user_id, parse_list_query(request.query_params))
-        page = await gateway.list_tasks(user_id, query)
-        next_cursor = None if page.last is None else codec.encode(user_id, query, page.last)
-        meta = ListMeta(total=page.total, limit=query.limit, next_cursor=next_cursor)
-        # TaskPage encodes to exactly the documented TaskListEnvelope, with the tasks as rendered JSON.
-        return Response(cast("Any", TaskPage(data=page.tasks, meta=meta)))
+        tasks, total, more = await gateway.list_tasks(user_id, query)
+        next_cursor = codec.encode(user_id, query, tasks[-1]) if more else None
+        meta = ListMeta(total=total, limit=query.limit, next_cursor=next_cursor)
+        return Response(TaskListEnvelope(data=tasks, meta=meta))
 
     @post(
         summary="Create a task",

@@ -1,4 +1,4 @@
--- One keyset page of the user's live tasks that match the filters, in the requested order, as API JSON.
+-- One keyset page of the user's live tasks that match the filters, in the requested order.
 -- $1 user_id
 -- $2 statuses (null: any live status)
 -- $3 priorities (null: any)
@@ -12,7 +12,8 @@
 -- The three slots (filters, after, order) are filled from the fixed, reviewed fragments in
 -- service/listing.py: a condition per filter given, a keyset condition and an ORDER BY per sort.
 -- They hold bind parameters only, never request text.
-SELECT task_json(tasks) AS task
+SELECT id, user_id, title, description, status, priority, status = 'completed' AS completed,
+       due_date, tags, completed_at, created_at, updated_at, version
 FROM tasks
 WHERE user_id = $1 AND status <> 'deleted'
   AND {filters}

@@ -1,5 +1,4 @@
-"""List pages carry tasks rendered by PostgreSQL (task_json); single-task routes encode them with msgspec.
-Both must give the same JSON for every kind of task."""
+"""Every kind of task reads the same in a list page as on its own route, timestamps included."""
 
 from __future__ import annotations
 

@@ -21,8 +21,7 @@ STATEMENTS: Mapping[str, Statement] = load()
 TASK_FIELDS = [field.name for field in msgspec.structs.fields(Task)]
 
 # Statements that return a task row as is, and those whose row leads with an `outcome` column.
-RETURNS_TASK = ("tasks/get", "tasks/create")
-RETURNS_TASK_JSON = ("tasks/list",)  # one text column: the task as API JSON (task_json, migration 0004)
+RETURNS_TASK = ("tasks/get", "tasks/list", "tasks/create")
 RETURNS_OUTCOME_AND_TASK = ("tasks/replace", "tasks/patch", "tasks/set_completed")
 INDEXED = sorted(name for name in STATEMENTS if name.rsplit("/", 1)[-1] in ("list", "count"))
 TENANT = sorted(name for name in STATEMENTS if not name.startswith("system/"))
@@ -142,9 +141,3 @@ async def test_list_and_count_can_use_an_index(connection: asyncpg.Connection, n
         if "Seq Scan on tasks" in plan or not _INDEX_ON_TASKS.search(plan):
             scanning[key or name] = plan
     assert scanning == {}
-
-
-@pytest.mark.parametrize("name", RETURNS_TASK_JSON)
-async def test_json_statement_returns_one_task_column(connection: asyncpg.Connection, name: str) -> None:
-    for names in await _columns(connection, name):
-        assert names == ["task"]

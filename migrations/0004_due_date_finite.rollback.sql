@@ -1,0 +1,1 @@
+ALTER TABLE tasks DROP CONSTRAINT due_date_is_finite;
