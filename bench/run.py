@@ -137,7 +137,7 @@ def service(bench: Bench, workers: int) -> Iterator[str]:
         HOST="127.0.0.1",
         PORT=str(port),
         WEB_CONCURRENCY=str(workers),
-        LOG_LEVEL="WARNING",  # no access line per request: the bench measures the API, not stderr
+        LOG_LEVEL="INFO",  # as in production: one JSON access line per request (to the log file)
         # 20 connections per worker, not the default 10: with 100 requests in flight, the slow ones (list-1000)
         # would wait past the 5 s pool timeout (503) far more often; and many more backends than that only
         # take turns on the same 2 cores.
@@ -298,7 +298,7 @@ def main() -> int:
             "warmup_s": WARMUP_SECONDS,
             "wrk": {"threads": drive.WRK_THREADS, "connections": drive.CONNECTIONS, "timeout": drive.WRK_TIMEOUT},
             "pgbench": {"clients": drive.CONNECTIONS, "jobs": drive.PGBENCH_JOBS, "mode": "prepared"},
-            "service_env": {"DB_POOL_MAX_SIZE": 20, "LOG_LEVEL": "WARNING"},
+            "service_env": {"DB_POOL_MAX_SIZE": 20, "LOG_LEVEL": "INFO"},
         }
         with service(bench, 1) as url:
             seed_data(bench, url)
