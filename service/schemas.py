@@ -249,4 +249,3 @@ class TaskListEnvelope(msgspec.Struct, frozen=True, kw_only=True):
     status: str = "success"
     data: list[Task]
     meta: ListMeta
-
