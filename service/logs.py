@@ -1,23 +1,23 @@
 """Logging: JSON lines (or console), the request id in every line, and the access logger.
 
-Records go through a queue to a writer thread, so a slow stderr never stalls the event loop.
+Lines are written in batches by a thread, so a slow stderr never stalls the event loop.
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import contextvars
 import hashlib
-import json
 import logging
-import logging.handlers
-import queue
 import re
 import sys
+import threading
 import time
 import uuid
 from typing import Any
 
+import msgspec
 from litestar.types import Scope
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -64,10 +64,23 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+_json = msgspec.json.Encoder()
+_second: tuple[int, str] = (0, "")
+
+
+def _timestamp(created: float) -> str:
+    """RFC 3339 in UTC with milliseconds; the seconds part is formatted once per second."""
+    global _second
+    whole = int(created)
+    if _second[0] != whole:
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int((created - whole) * 1000):03d}Z"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": _timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -77,7 +90,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return _json.encode(entry).decode()
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -92,38 +105,73 @@ class ConsoleFormatter(logging.Formatter):
         return line
 
 
-class _KeepRecord(logging.handlers.QueueHandler):
-    """Pass records as they are: the writer thread formats them (with exc_info and extra fields intact)."""
+class _BatchWriter(logging.Handler):
+    """Formats each record where it is logged and hands the line to a thread that writes every 50 ms.
 
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        record.message = record.getMessage()
-        return record
+    One write per batch, and the writer thread wakes twenty times a second, not once per line: a thread
+    woken for every request's access line would take the GIL from the event loop hundreds of times a
+    second (measured: a third of get-one's throughput). Lines are in order; at most 50 ms late.
+    """
+
+    def __init__(self, stream: Any, interval: float = 0.05) -> None:
+        super().__init__()
+        self._stream = stream
+        self._interval = interval
+        self._lines: collections.deque[str] = collections.deque()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._lines.append(self.format(record))  # deque.append is atomic: no lock on the hot path
+        except Exception:
+            self.handleError(record)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        batch = [self._lines.popleft() for _ in range(len(self._lines))]
+        if batch:
+            self._stream.write("\n".join(batch) + "\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        super().close()
 
 
-_listener: logging.handlers.QueueListener | None = None
+_handler: _BatchWriter | None = None
 
 
-def _stop_listener() -> None:
-    """Flush what is queued at exit."""
-    if _listener is not None and _listener._thread is not None:
-        _listener.stop()
+def _close_handler() -> None:
+    """Write what is pending at exit."""
+    if _handler is not None:
+        _handler.close()
 
 
 def configure(level: str, fmt: str) -> None:
-    global _listener
-    output = logging.StreamHandler(sys.stderr)
-    output.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
-    if _listener is None:
-        atexit.register(_stop_listener)
+    global _handler
+    # Our lines carry no source file, thread or process: skip computing them for every record (the
+    # logging HOWTO's "Optimization" section). The caller lookup walks the whole stack, and an access
+    # line is logged from deep inside the ASGI stack on every request.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    if _handler is None:
+        atexit.register(_close_handler)
     else:
-        _listener.stop()
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    _listener = logging.handlers.QueueListener(records, output, respect_handler_level=False)
-    _listener.start()
-    handler = _KeepRecord(records)
-    handler.addFilter(_RequestIdFilter())
+        _handler.close()
+    _handler = _BatchWriter(sys.stderr)
+    _handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    _handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_handler]
     root.setLevel(level)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
