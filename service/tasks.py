@@ -11,7 +11,6 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
@@ -35,7 +34,9 @@ from service.schemas import (
 _NO_VERSION_MATCHES = -1
 
 
-def provide_gateway(state: State) -> Gateway:
+def gateway_of(state: State) -> Gateway:
+    """The app's gateway. Read from Litestar's `state` kwarg rather than injected as a dependency:
+    dependency resolution measured ~60 us of CPU per request, about a tenth of a get-one."""
     gateway: Gateway = state.gateway
     return gateway
 
@@ -135,13 +136,11 @@ TagFilter = Annotated[
     list[str] | None, QueryParameter(required=False, description="repeatable; the task must have every tag given")
 ]
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-GatewayDep = NamedDependency[Gateway]
 
 
 class TaskController(Controller):
     path = "/api/{user_id:str}/tasks"
     tags = ["tasks"]
-    dependencies = {"gateway": Provide(provide_gateway, sync_to_thread=False)}
     security = [{"BearerToken": []}]
 
     @get(
@@ -152,7 +151,7 @@ class TaskController(Controller):
     async def list_tasks(
         self,
         request: Request[str, Any, Any],
-        gateway: GatewayDep,
+        state: State,
         user_id: UserId,
         status: StatusFilter = None,
         priority: PriorityFilter = None,
@@ -168,7 +167,7 @@ class TaskController(Controller):
         # Parsed from the raw query string, not the arguments: repeated and unknown parameters are 422 too.
         codec: CursorCodec = request.app.state.cursors
         query = codec.decode(user_id, parse_list_query(request.query_params))
-        tasks, total, more = await gateway.list_tasks(user_id, query)
+        tasks, total, more = await gateway_of(state).list_tasks(user_id, query)
         next_cursor = codec.encode(user_id, query, tasks[-1]) if more else None
         meta = ListMeta(total=total, limit=query.limit, next_cursor=next_cursor)
         return Response(TaskListEnvelope(data=tasks, meta=meta))
@@ -183,7 +182,7 @@ class TaskController(Controller):
     async def create_task(
         self,
         request: Request[str, Any, Any],
-        gateway: GatewayDep,
+        state: State,
         data: JSONBody[TaskCreate],
         user_id: UserId,
         idempotency_key: IdempotencyKey = None,
@@ -191,7 +190,7 @@ class TaskController(Controller):
         idempotency = None
         if idempotency_key is not None:
             idempotency = Idempotency(_check_key(idempotency_key), body_digest(await request.body()))
-        task = await gateway.create_task(user_id, data, idempotency=idempotency)
+        task = await gateway_of(state).create_task(user_id, data, idempotency=idempotency)
         location = f"/api/{quote(user_id, safe='')}/tasks/{task.id}"
         return task_response(task, HTTP_201_CREATED, {"Location": location})
 
@@ -202,12 +201,12 @@ class TaskController(Controller):
     )
     async def get_task(
         self,
-        gateway: GatewayDep,
+        state: State,
         task_id: TaskId,
         user_id: UserId,
         if_none_match: IfNoneMatch = None,
     ) -> Response[TaskEnvelope]:
-        task = await gateway.get_task(user_id, parse_task_id(task_id))
+        task = await gateway_of(state).get_task(user_id, parse_task_id(task_id))
         if task is None:
             raise TaskNotFound()
         if none_match(if_none_match, task):
@@ -224,13 +223,15 @@ class TaskController(Controller):
     )
     async def replace_task(
         self,
-        gateway: GatewayDep,
+        state: State,
         data: JSONBody[TaskReplace],
         task_id: TaskId,
         user_id: UserId,
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        task = await gateway.replace_task(user_id, parse_task_id(task_id), data, if_match=parse_if_match(if_match))
+        task = await gateway_of(state).replace_task(
+            user_id, parse_task_id(task_id), data, if_match=parse_if_match(if_match)
+        )
         return task_response(task)
 
     @patch(
@@ -243,7 +244,7 @@ class TaskController(Controller):
     )
     async def patch_task(
         self,
-        gateway: GatewayDep,
+        state: State,
         data: JSONBody[TaskPatch],
         task_id: TaskId,
         user_id: UserId,
@@ -252,7 +253,7 @@ class TaskController(Controller):
         task_uuid = parse_task_id(task_id)
         if data.is_empty():
             raise ValidationFailed("The body must change at least one field.")
-        task = await gateway.patch_task(user_id, task_uuid, data, if_match=parse_if_match(if_match))
+        task = await gateway_of(state).patch_task(user_id, task_uuid, data, if_match=parse_if_match(if_match))
         return task_response(task)
 
     @patch(
@@ -265,7 +266,7 @@ class TaskController(Controller):
     )
     async def complete_task(
         self,
-        gateway: GatewayDep,
+        state: State,
         task_id: TaskId,
         user_id: UserId,
         data: JSONBody[TaskCompletion | None] = None,
@@ -273,7 +274,7 @@ class TaskController(Controller):
     ) -> Response[TaskEnvelope]:
         task_uuid = parse_task_id(task_id)
         completed = None if data is None or not isinstance(data.completed, bool) else data.completed
-        task = await gateway.set_completed(user_id, task_uuid, completed, if_match=parse_if_match(if_match))
+        task = await gateway_of(state).set_completed(user_id, task_uuid, completed, if_match=parse_if_match(if_match))
         return task_response(task)
 
     @delete(
@@ -285,9 +286,9 @@ class TaskController(Controller):
     )
     async def delete_task(
         self,
-        gateway: GatewayDep,
+        state: State,
         task_id: TaskId,
         user_id: UserId,
         if_match: IfMatch = None,
     ) -> None:
-        await gateway.delete_task(user_id, parse_task_id(task_id), if_match=parse_if_match(if_match))
+        await gateway_of(state).delete_task(user_id, parse_task_id(task_id), if_match=parse_if_match(if_match))
