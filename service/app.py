@@ -18,11 +18,11 @@ from litestar.stores.memory import MemoryStore
 
 from service import config, logs, metrics
 from service.auth import JWTAuthMiddleware, build_verifier
+from service.cursors import CursorCodec, cursor_secret
 from service.edge import Edge
 from service.errors import EXCEPTION_HANDLERS
 from service.gateway import Gateway
 from service.health import health, ready
-from service.listing import CursorCodec, cursor_secret
 from service.tasks import TaskController
 
 CLIENT_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"]

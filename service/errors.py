@@ -191,15 +191,6 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0] if text else "malformed request"
 
 
-def respond(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    """The envelope for any exception, as the registered handlers below would answer it."""
-    if isinstance(exc, ServiceError):
-        return handle_service_error(request, exc)
-    if isinstance(exc, HTTPException):
-        return handle_http_exception(request, exc)
-    return handle_internal_error(request, exc)
-
-
 EXCEPTION_HANDLERS = {
     ServiceError: handle_service_error,
     HTTPException: handle_http_exception,

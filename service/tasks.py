@@ -16,9 +16,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from service import examples
 from service.body import JsonBody
+from service.cursors import CursorCodec
 from service.errors import FieldError, TaskNotFound, ValidationFailed
 from service.gateway import Gateway, Idempotency
-from service.listing import CursorCodec, parse_list_query
+from service.listing import parse_list_query
 from service.schemas import (
     ListMeta,
     Task,
