@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import jwt
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Scope
 
 from service.config import Settings
 from service.errors import Forbidden, Unauthorized
@@ -141,9 +142,18 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         verifier: TokenVerifier = connection.app.state.verifier
-        user = await verifier.verify(bearer_token(connection.headers.get("authorization")))
+        user = await verifier.verify(bearer_token(_authorization(connection.scope)))
         requires_path_owner(connection.path_params, user)
         return AuthenticationResult(user=user, auth=None)
+
+
+def _authorization(scope: Scope) -> str | None:
+    """The Authorization header, read straight off the ASGI scope: `connection.headers` would first
+    parse every header of the request into a multidict, on every request."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def requires_path_owner(path_params: dict[str, Any], user: str) -> None:
