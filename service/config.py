@@ -77,6 +77,19 @@ _STRINGS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Every variable from_env reads: tests and tools use it to keep a parent's settings out of a child.
+VARIABLES: tuple[str, ...] = (
+    *(variable for variable, _ in _STRINGS),
+    *(variable for variable, _, _ in _NUMBERS),
+    "JWT_SECRET",
+    "BETTER_AUTH_SECRET",
+    "CORS_ORIGINS",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "ACCESS_LOG",
+)
+
+
 def from_env(environ: Mapping[str, str] | None = None, *, need_keys: bool = True) -> Settings:
     """Read and check every setting; raise ConfigError naming the first bad variable.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -9,7 +10,7 @@ import jwt
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.config import Settings
+from service.config import VARIABLES, Settings
 
 SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
@@ -43,3 +44,11 @@ async def create_task(client: AsyncTestClient[Litestar], user_id: str, **fields:
     assert response.status_code == 201, response.text
     task: dict[str, Any] = response.json()["data"]
     return task
+
+
+def service_env(**variables: str) -> dict[str, str]:
+    """The parent's environment without any service setting (nor TEST_DATABASE_URL), plus `variables`."""
+    hidden = {*VARIABLES, "TEST_DATABASE_URL"}
+    environ = {k: v for k, v in os.environ.items() if k not in hidden}
+    environ.update(variables)
+    return environ

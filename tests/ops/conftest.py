@@ -18,51 +18,10 @@ import pytest
 
 from service import migrate
 from tests.conftest import create_scratch_database, drop_database, with_database
-from tests.helpers import SECRET
+from tests.helpers import SECRET, service_env
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
-
-# Everything service.config reads (and TEST_DATABASE_URL), so the parent's environment cannot leak into a run.
-CONFIG_VARIABLES = (
-    "DATABASE_URL",
-    "MIGRATIONS_DATABASE_URL",
-    "TEST_DATABASE_URL",
-    "HOST",
-    "PORT",
-    "WEB_CONCURRENCY",
-    "JWT_SECRET",
-    "BETTER_AUTH_SECRET",
-    "JWT_JWKS_URL",
-    "JWT_ISSUER",
-    "JWT_AUDIENCE",
-    "JWT_USER_CLAIM",
-    "JWT_LEEWAY_SECONDS",
-    "JWKS_CACHE_SECONDS",
-    "JWKS_MIN_REFETCH_SECONDS",
-    "JWKS_TIMEOUT_SECONDS",
-    "CORS_ORIGINS",
-    "DB_POOL_MIN_SIZE",
-    "DB_POOL_MAX_SIZE",
-    "DB_POOL_TIMEOUT_SECONDS",
-    "DB_STATEMENT_TIMEOUT_MS",
-    "DB_STATEMENT_CACHE_SIZE",
-    "MAX_BODY_BYTES",
-    "RATE_LIMIT_PER_MINUTE",
-    "REDIS_URL",
-    "CURSOR_SECRET",
-    "ACCESS_LOG",
-    "LOG_LEVEL",
-    "LOG_FORMAT",
-)
-
-
-def service_env(**variables: str) -> dict[str, str]:
-    """The parent's environment without any service setting, plus `variables`."""
-    environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
-    environ.update(variables)
-    return environ
-
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", re.MULTILINE)
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')

@@ -11,7 +11,8 @@ import time
 import psycopg
 
 from service import migrate
-from tests.ops.conftest import REPO, service_env
+from tests.helpers import service_env
+from tests.ops.conftest import REPO
 
 TIMEOUT = 60
 MIGRATIONS = sorted(p.name.removesuffix(".sql") for p in migrate.MIGRATIONS.glob("*.sql") if ".rollback" not in p.name)

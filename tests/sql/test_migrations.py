@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -15,8 +14,8 @@ from tests.conftest import create_scratch_database, drop_database, with_database
 
 
 def _has_tasks_table(url: str) -> bool:
-    with psycopg.connect(url) as connection:
-        row = connection.execute("SELECT to_regclass('public.tasks') IS NOT NULL").fetchone()
+    with psycopg.connect(url) as db:
+        row = db.execute("SELECT to_regclass('public.tasks') IS NOT NULL").fetchone()
     assert row is not None
     return bool(row[0])
 
@@ -47,15 +46,6 @@ def test_apply_is_idempotent_and_rollback_undoes_it(server_url: str) -> None:
 # -- the database's own checks, bypassing the API -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def connection(migrated: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(migrated)
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
 def _row(**overrides: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
         "user_id": f"user_{uuid.uuid4().hex[:12]}",
@@ -68,12 +58,12 @@ def _row(**overrides: Any) -> dict[str, Any]:
     return row
 
 
-async def _insert(connection: asyncpg.Connection, row: dict[str, Any]) -> None:
+async def _insert(db: asyncpg.Connection, row: dict[str, Any]) -> None:
     """Insert inside a transaction that is always rolled back, so nothing is left behind."""
-    transaction = connection.transaction()
+    transaction = db.transaction()
     await transaction.start()
     try:
-        await connection.execute(
+        await db.execute(
             "INSERT INTO tasks (user_id, title, status, tags, completed_at) VALUES ($1, $2, $3, $4, $5)",
             row["user_id"],
             row["title"],
@@ -85,9 +75,9 @@ async def _insert(connection: asyncpg.Connection, row: dict[str, Any]) -> None:
         await transaction.rollback()
 
 
-async def test_a_valid_row_is_accepted(connection: asyncpg.Connection) -> None:
-    await _insert(connection, _row(title="x" * 500, tags=[f"t{i}" for i in range(20)]))
-    await _insert(connection, _row(status="completed", completed_at=await connection.fetchval("SELECT now()")))
+async def test_a_valid_row_is_accepted(db: asyncpg.Connection) -> None:
+    await _insert(db, _row(title="x" * 500, tags=[f"t{i}" for i in range(20)]))
+    await _insert(db, _row(status="completed", completed_at=await db.fetchval("SELECT now()")))
 
 
 @pytest.mark.parametrize(
@@ -101,6 +91,6 @@ async def test_a_valid_row_is_accepted(connection: asyncpg.Connection) -> None:
         pytest.param(_row(user_id=""), id="empty-user-id"),
     ],
 )
-async def test_check_constraints_reject(connection: asyncpg.Connection, row: dict[str, Any]) -> None:
+async def test_check_constraints_reject(db: asyncpg.Connection, row: dict[str, Any]) -> None:
     with pytest.raises(asyncpg.CheckViolationError):
-        await _insert(connection, row)
+        await _insert(db, row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,21 +51,12 @@ _INDEX_ON_TASKS = re.compile(r"Index (Only )?Scan( Backward)? using \w+ on tasks
 
 
 @pytest.fixture(scope="module")
-async def connection(migrated: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(migrated)
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="module")
-async def user_id_type(connection: asyncpg.Connection) -> int:
-    oid = await connection.fetchval(
+async def user_id_type(db: asyncpg.Connection) -> int:
+    oid = await db.fetchval(
         "SELECT atttypid FROM pg_attribute WHERE attrelid = 'tasks'::regclass AND attname = 'user_id'"
     )
     assert oid is not None
-    assert await connection.fetchval("SELECT $1::oid::regtype::text", oid) == "text"
+    assert await db.fetchval("SELECT $1::oid::regtype::text", oid) == "text"
     return int(oid)
 
 
@@ -75,41 +66,41 @@ def test_the_statement_groups_exist() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
-async def test_statement_prepares(connection: asyncpg.Connection, name: str) -> None:
+async def test_statement_prepares(db: asyncpg.Connection, name: str) -> None:
     statement = STATEMENTS[name]
     for text in renderings(statement).values():
-        prepared = await connection.prepare(text)
+        prepared = await db.prepare(text)
         assert len(prepared.get_parameters()) == len(statement.params)
 
 
 @pytest.mark.parametrize("name", TENANT)
 async def test_first_parameter_has_the_type_of_tasks_user_id(
-    connection: asyncpg.Connection, user_id_type: int, name: str
+    db: asyncpg.Connection, user_id_type: int, name: str
 ) -> None:
     for text in renderings(STATEMENTS[name]).values():
-        parameters = (await connection.prepare(text)).get_parameters()
+        parameters = (await db.prepare(text)).get_parameters()
         assert parameters, f"{name} takes no parameters"
         assert parameters[0].oid == user_id_type, f"$1 of {name} is {parameters[0].name}, not text"
 
 
-async def _columns(connection: asyncpg.Connection, name: str) -> list[list[str]]:
+async def _columns(db: asyncpg.Connection, name: str) -> list[list[str]]:
     """The column names of every rendering of the statement."""
     columns = []
     for text in renderings(STATEMENTS[name]).values():
-        prepared = await connection.prepare(text)
+        prepared = await db.prepare(text)
         columns.append([attribute.name for attribute in prepared.get_attributes()])
     return columns
 
 
 @pytest.mark.parametrize("name", RETURNS_TASK)
-async def test_task_statement_returns_the_task_fields(connection: asyncpg.Connection, name: str) -> None:
-    for names in await _columns(connection, name):
+async def test_task_statement_returns_the_task_fields(db: asyncpg.Connection, name: str) -> None:
+    for names in await _columns(db, name):
         assert names == TASK_FIELDS
 
 
 @pytest.mark.parametrize("name", RETURNS_OUTCOME_AND_TASK)
-async def test_update_statement_returns_outcome_then_the_task_fields(connection: asyncpg.Connection, name: str) -> None:
-    for names in await _columns(connection, name):
+async def test_update_statement_returns_outcome_then_the_task_fields(db: asyncpg.Connection, name: str) -> None:
+    for names in await _columns(db, name):
         assert names[0] == "outcome"
         assert names[1:] == TASK_FIELDS
 
@@ -121,11 +112,11 @@ def _given(key: str, param: str) -> bool:
 
 
 @pytest.mark.parametrize("name", INDEXED)
-async def test_list_and_count_can_use_an_index(connection: asyncpg.Connection, name: str) -> None:
+async def test_list_and_count_can_use_an_index(db: asyncpg.Connection, name: str) -> None:
     statement = STATEMENTS[name]
     scanning: dict[str, str] = {}
     for key, text in renderings(statement).items():
-        types = [parameter.name for parameter in (await connection.prepare(text)).get_parameters()]
+        types = [parameter.name for parameter in (await db.prepare(text)).get_parameters()]
         values = [
             GIVEN_VALUES[param]
             if _given(key, param)
@@ -134,9 +125,9 @@ async def test_list_and_count_can_use_an_index(connection: asyncpg.Connection, n
             else EXPLAIN_VALUES.get(param)
             for param, kind in zip(statement.params, types, strict=True)
         ]
-        async with connection.transaction():
-            await connection.execute("SET LOCAL enable_seqscan = off")
-            rows = await connection.fetch("EXPLAIN " + text, *values)
+        async with db.transaction():
+            await db.execute("SET LOCAL enable_seqscan = off")
+            rows = await db.fetch("EXPLAIN " + text, *values)
         plan = "\n".join(row[0] for row in rows)
         if "Seq Scan on tasks" in plan or not _INDEX_ON_TASKS.search(plan):
             scanning[key or name] = plan

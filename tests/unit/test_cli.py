@@ -3,7 +3,6 @@ configuration with one line and exit status 2 before it starts any database."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -12,50 +11,18 @@ from pathlib import Path
 import jwt
 import pytest
 
+from tests.helpers import service_env
+
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "cli-secret-0123456789-abcdefghijklmnopq"  # 40 characters
 TIMEOUT = 30
 
-# Everything service.config reads, so the parent's environment cannot leak into a run.
-CONFIG_VARIABLES = (
-    "DATABASE_URL",
-    "TEST_DATABASE_URL",
-    "HOST",
-    "PORT",
-    "WEB_CONCURRENCY",
-    "JWT_SECRET",
-    "BETTER_AUTH_SECRET",
-    "JWT_JWKS_URL",
-    "JWT_ISSUER",
-    "JWT_AUDIENCE",
-    "JWT_USER_CLAIM",
-    "JWT_LEEWAY_SECONDS",
-    "JWKS_CACHE_SECONDS",
-    "JWKS_MIN_REFETCH_SECONDS",
-    "JWKS_TIMEOUT_SECONDS",
-    "CORS_ORIGINS",
-    "DB_POOL_MIN_SIZE",
-    "DB_POOL_MAX_SIZE",
-    "DB_POOL_TIMEOUT_SECONDS",
-    "DB_STATEMENT_TIMEOUT_MS",
-    "DB_STATEMENT_CACHE_SIZE",
-    "MAX_BODY_BYTES",
-    "RATE_LIMIT_PER_MINUTE",
-    "REDIS_URL",
-    "CURSOR_SECRET",
-    "ACCESS_LOG",
-    "LOG_LEVEL",
-    "LOG_FORMAT",
-)
-
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
-    environ.update(env)
     return subprocess.run(
         [sys.executable, "-m", "service", *args],
         cwd=REPO,
-        env=environ,
+        env=service_env(**env),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
