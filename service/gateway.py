@@ -128,14 +128,6 @@ class Gateway:
         async with self._connection() as connection:
             return await connection.fetchrow(statement.text, user_id, *params)
 
-    async def _many(self, statement: Statement, user_id: str, *params: Any) -> list[asyncpg.Record]:
-        async with self._connection() as connection:
-            return await connection.fetch(statement.text, user_id, *params)
-
-    async def _value(self, statement: Statement, user_id: str, *params: Any) -> Any:
-        async with self._connection() as connection:
-            return await connection.fetchval(statement.text, user_id, *params)
-
     async def ping(self, within: float) -> None:
         try:
             async with self._pool.acquire(timeout=within) as connection:
