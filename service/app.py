@@ -21,6 +21,7 @@ from service.auth import JWTAuthMiddleware, build_verifier
 from service.cursors import CursorCodec, cursor_secret
 from service.edge import Edge
 from service.errors import EXCEPTION_HANDLERS
+from service.feed_cursors import FeedCursorCodec
 from service.gateway import Gateway
 from service.health import health, ready
 from service.tasks import TaskController
@@ -65,7 +66,9 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.verifier = verifier
-    app.state.cursors = CursorCodec(cursor_secret(settings.cursor_secret, settings.jwt_secret, settings.database_url))
+    secret = cursor_secret(settings.cursor_secret, settings.jwt_secret, settings.database_url)
+    app.state.cursors = CursorCodec(secret)
+    app.state.feed_cursors = FeedCursorCodec(secret)
     # Around Litestar's whole handler rather than one route: unmatched routes and middleware errors too.
     app.asgi_handler = Edge(app.asgi_handler, access_log=settings.access_log)
     return app

@@ -33,6 +33,7 @@ REPLACE_TASK = STATEMENTS["tasks/replace"]
 PATCH_TASK = STATEMENTS["tasks/patch"]
 SET_COMPLETED = STATEMENTS["tasks/set_completed"]
 DELETE_TASK = STATEMENTS["tasks/delete"]
+HEAD_SEQ = STATEMENTS["sync/head"]
 
 # Failures that mean "the database is not there right now": the client should retry, not report a bug.
 _UNAVAILABLE = (
@@ -134,6 +135,13 @@ class Gateway:
                 await connection.fetchval(PING.text, timeout=within)
         except (*_UNAVAILABLE, asyncpg.PostgresError) as error:
             raise Unavailable() from error
+
+    # -- the change feed --------------------------------------------------------------------------
+
+    async def head_seq(self, user_id: str) -> int:
+        """The user's change counter: every change stamped up to it has committed."""
+        async with self._connection() as connection:
+            return int(await connection.fetchval(HEAD_SEQ.text, user_id))
 
     # -- tasks ------------------------------------------------------------------------------------
 
