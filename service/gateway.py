@@ -7,18 +7,16 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from msgspec import UNSET
 
 from service.config import Settings
 from service.errors import IdempotencyKeyReused, PreconditionFailed, TaskNotFound, Unavailable, ValidationFailed
 from service.listing import SORTS, ListQuery, render
-from service.schemas import Task, TaskCreate, TaskPatch, TaskReplace, parse_timestamp
+from service.schemas import DELETION, Task, TaskChange, TaskCreate
 from service.statements import STATEMENTS, Statement
 
 log = logging.getLogger("service.gateway")
@@ -29,10 +27,7 @@ GET_TASK = STATEMENTS["tasks/get"]
 LIST_TASKS = STATEMENTS["tasks/list"]
 COUNT_TASKS = STATEMENTS["tasks/count"]
 FIND_IDEMPOTENT = STATEMENTS["tasks/find_idempotent"]
-REPLACE_TASK = STATEMENTS["tasks/replace"]
-PATCH_TASK = STATEMENTS["tasks/patch"]
-SET_COMPLETED = STATEMENTS["tasks/set_completed"]
-DELETE_TASK = STATEMENTS["tasks/delete"]
+UPDATE_TASK = STATEMENTS["tasks/update"]
 HEAD_SEQ = STATEMENTS["sync/head"]
 
 # Failures that mean "the database is not there right now": the client should retry, not report a bug.
@@ -147,11 +142,10 @@ class Gateway:
 
     async def create_task(self, user_id: str, data: TaskCreate, *, idempotency: Idempotency | None = None) -> Task:
         """A new task; with an Idempotency-Key already claimed, the task it created (or 404, or 409)."""
-        status = "completed" if data.completed is True else data.status if data.status is not UNSET else "pending"
         key, digest = (idempotency.key, idempotency.digest) if idempotency else (None, None)
-        params = (data.title, data.description, status, data.priority, _timestamp(data.due_date), data.tags)
+        binds = data.binds()
         for _ in range(2):  # a second try only if the claim we lost to was rolled back meanwhile
-            row = await self._one(CREATE_TASK, user_id, *params, key, digest)
+            row = await self._one(CREATE_TASK, user_id, *binds, key, digest)
             if row is not None:
                 return _task(row)
             prior = await self._one(FIND_IDEMPOTENT, user_id, key)
@@ -163,9 +157,11 @@ class Gateway:
                 return Task(*list(prior.values())[1:])
         raise Unavailable()
 
-    async def get_task(self, user_id: str, task_id: UUID) -> Task | None:
+    async def get_task(self, user_id: str, task_id: UUID) -> Task:
         row = await self._one(GET_TASK, user_id, task_id)
-        return None if row is None else _task(row)
+        if row is None:
+            raise TaskNotFound()
+        return _task(row)
 
     async def list_tasks(self, user_id: str, query: ListQuery) -> tuple[list[Task], int, bool]:
         """One page, the total for the filters, and whether another page follows (one row fetched beyond it)."""
@@ -177,58 +173,17 @@ class Gateway:
             total = await connection.fetchval(count_text(given), user_id, *query.filters())
         return [_task(row) for row in rows[: query.limit]], int(total), len(rows) > query.limit
 
-    async def replace_task(self, user_id: str, task_id: UUID, data: TaskReplace, *, if_match: int | None) -> Task:
-        if data.status is not UNSET:
-            status: str | None = data.status
-        elif data.completed is True:
-            status = "completed"
-        elif data.completed is False:
-            status = None  # the shorthand: completed becomes pending, anything else stays
-        else:
-            status = "pending"
-        row = await self._one(
-            REPLACE_TASK,
-            user_id,
-            task_id,
-            if_match,
-            data.title,
-            data.description,
-            status,
-            data.priority,
-            _timestamp(data.due_date),
-            data.tags,
-        )
-        return _outcome(row)
-
-    async def patch_task(self, user_id: str, task_id: UUID, patch: TaskPatch, *, if_match: int | None) -> Task:
-        status = patch.status if patch.status is not UNSET else ("completed" if patch.completed is True else None)
-        row = await self._one(
-            PATCH_TASK,
-            user_id,
-            task_id,
-            if_match,
-            None if patch.title is UNSET else patch.title,
-            patch.description is not UNSET,
-            None if patch.description is UNSET else patch.description,
-            status,
-            patch.completed is False,
-            None if patch.priority is UNSET else patch.priority,
-            patch.due_date is not UNSET,
-            None if patch.due_date is UNSET else _timestamp(patch.due_date),
-            None if patch.tags is UNSET else patch.tags,
-        )
-        return _outcome(row)
-
-    async def set_completed(self, user_id: str, task_id: UUID, completed: bool | None, *, if_match: int | None) -> Task:
-        row = await self._one(SET_COMPLETED, user_id, task_id, if_match, completed)
-        return _outcome(row)
+    async def update_task(self, user_id: str, task_id: UUID, change: TaskChange, *, if_match: int | None) -> Task:
+        """The task after the change (or as it is, when the change changes nothing); 404 or 412 otherwise."""
+        row = await self._one(UPDATE_TASK, user_id, task_id, if_match, *change)
+        if row is None:
+            raise TaskNotFound()
+        if row["outcome"] == "stale":
+            raise PreconditionFailed(row["version"])
+        return Task(*row[1:])
 
     async def delete_task(self, user_id: str, task_id: UUID, *, if_match: int | None) -> None:
-        row = await self._one(DELETE_TASK, user_id, task_id, if_match)
-        assert row is not None  # the statement always answers one row
-        if row["deleted"]:
-            return
-        raise PreconditionFailed() if row["found"] else TaskNotFound()
+        await self.update_task(user_id, task_id, DELETION, if_match=if_match)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -240,16 +195,3 @@ def list_text(sort: str, first_page: bool, given: frozenset[str]) -> str:
 @functools.lru_cache(maxsize=64)
 def count_text(given: frozenset[str]) -> str:
     return render(COUNT_TASKS.text, given)
-
-
-def _outcome(row: asyncpg.Record | None) -> Task:
-    """Rows of the update statements lead with an outcome: changed, unchanged, or stale (If-Match failed)."""
-    if row is None:
-        raise TaskNotFound()
-    if row[0] == "stale":
-        raise PreconditionFailed()
-    return Task(*row[1:])
-
-
-def _timestamp(value: str | None) -> datetime | None:
-    return None if value is None else parse_timestamp(value)

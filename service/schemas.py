@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -12,6 +12,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 Status = Literal["pending", "in_progress", "completed"]
 Priority = Literal["low", "medium", "high"]
+T = TypeVar("T")
 
 MAX_TITLE = 500
 MAX_DESCRIPTION = 10_000
@@ -124,10 +125,8 @@ def parse_timestamp(value: str) -> datetime:
     return parsed
 
 
-def clean_due_date(value: str | None) -> str | None:
-    if value is not None:
-        parse_timestamp(value)
-    return value
+def clean_due_date(value: str | None) -> datetime | None:
+    return None if value is None else parse_timestamp(value)
 
 
 class FieldValueError(ValueError):
@@ -155,11 +154,55 @@ CLEANERS: dict[str, Any] = {
 }
 
 
-# -- request bodies ---------------------------------------------------------------------------
+# -- request bodies and the binds they make ----------------------------------------------------
 
 
-class TaskCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """POST body: a new task. `completed: true` is shorthand for status `completed`."""
+class CreateBinds(NamedTuple):
+    """$2.. of tasks/create, in order."""
+
+    title: str
+    description: str | None
+    status: str
+    priority: str
+    due_date: datetime | None
+    tags: list[str]
+
+
+class TaskChange(NamedTuple):
+    """$4.. of tasks/update, in order: what a PUT, PATCH, complete or DELETE asks of a live task (None: keep)."""
+
+    title: str | None = None
+    set_description: bool = False
+    description: str | None = None
+    status_if_completed: str | None = None
+    status_otherwise: str | None = None
+    priority: str | None = None
+    set_due_date: bool = False
+    due_date: datetime | None = None
+    tags: list[str] | None = None
+
+
+DELETION = TaskChange(status_if_completed="deleted", status_otherwise="deleted")
+TOGGLE = TaskChange(status_if_completed="pending", status_otherwise="completed")
+
+
+def status_pair(
+    status: Status | UnsetType, completed: bool | UnsetType, otherwise: str | None
+) -> tuple[str | None, str | None]:
+    """The new status of a completed task and of any other: `completed: false` only reopens a completed one."""
+    if status is not UNSET:
+        return status, status
+    if completed is UNSET:
+        return otherwise, otherwise
+    return ("completed", "completed") if completed else ("pending", None)
+
+
+# The structs keep the parsed due date beside the field (dict=True allows the extra attribute), so the
+# timestamp is parsed once, while decoding, and the field keeps the wire's string type for OpenAPI.
+
+
+class _TaskFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=True):
+    """Every editable field, as POST and PUT take them. `completed: true` is shorthand for status `completed`."""
 
     title: Title
     description: Description = None
@@ -173,15 +216,29 @@ class TaskCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         self.title = clean_title(self.title)
         self.description = clean_description(self.description)
         self.tags = clean_tags(self.tags)
-        clean_due_date(self.due_date)
+        self.due_at = clean_due_date(self.due_date)
         check_completed(self.status, self.completed)
 
 
-class TaskReplace(TaskCreate, forbid_unknown_fields=True, kw_only=True):
+class TaskCreate(_TaskFields, forbid_unknown_fields=True, kw_only=True, dict=True):
+    """POST body: a new task. `completed: true` is shorthand for status `completed`."""
+
+    def binds(self) -> CreateBinds:
+        status = "completed" if self.completed is True else "pending" if self.status is UNSET else self.status
+        return CreateBinds(self.title, self.description, status, self.priority, self.due_at, self.tags)
+
+
+class TaskReplace(_TaskFields, forbid_unknown_fields=True, kw_only=True, dict=True):
     """PUT body: every editable field; omitted ones go back to their defaults."""
 
+    def binds(self) -> TaskChange:
+        if_completed, otherwise = status_pair(self.status, self.completed, "pending")
+        return TaskChange(
+            self.title, True, self.description, if_completed, otherwise, self.priority, True, self.due_at, self.tags
+        )
 
-class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+
+class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=True):
     """PATCH body: only the fields present change; `null` clears description and due_date."""
 
     title: Title | UnsetType = UNSET
@@ -199,18 +256,41 @@ class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             self.description = clean_description(self.description)
         if self.tags is not UNSET:
             self.tags = clean_tags(self.tags)
-        if self.due_date is not UNSET:
-            clean_due_date(self.due_date)
+        self.due_at = None if self.due_date is UNSET else clean_due_date(self.due_date)
         check_completed(self.status, self.completed)
 
     def is_empty(self) -> bool:
         return all(getattr(self, name) is UNSET for name in self.__struct_fields__)
+
+    def binds(self) -> TaskChange:
+        if_completed, otherwise = status_pair(self.status, self.completed, None)
+        return TaskChange(
+            title=_or_none(self.title),
+            set_description=self.description is not UNSET,
+            description=_or_none(self.description),
+            status_if_completed=if_completed,
+            status_otherwise=otherwise,
+            priority=_or_none(self.priority),
+            set_due_date=self.due_date is not UNSET,
+            due_date=self.due_at,
+            tags=_or_none(self.tags),
+        )
 
 
 class TaskCompletion(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """PATCH .../complete body: absent or `{}` toggles; `completed` sets it."""
 
     completed: bool | UnsetType = UNSET
+
+    def binds(self) -> TaskChange:
+        if self.completed is UNSET:
+            return TOGGLE
+        if_completed, otherwise = status_pair(UNSET, self.completed, None)
+        return TaskChange(status_if_completed=if_completed, status_otherwise=otherwise)
+
+
+def _or_none(value: T | UnsetType) -> T | None:
+    return None if value is UNSET else value
 
 
 # -- responses --------------------------------------------------------------------------------

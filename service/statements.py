@@ -2,6 +2,9 @@
 
 A file starts with a one-sentence comment, then one `-- $n name` line per bind parameter in order,
 then the statement. The key is the path without suffix (`tasks/get`).
+
+sql/fragments/ holds no statements: each file there is a piece of SQL that several statements share
+(the task's column list), written once and put in place of `{<file name>}` when the statements load.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
+FRAGMENTS = "fragments"
 _PARAM = re.compile(r"^--\s*\$(\d+)\s+(\w+)(.*)$")
 
 
@@ -24,7 +28,7 @@ class Statement:
     text: str
 
 
-def parse(name: str, source: str) -> Statement:
+def parse(name: str, source: str, fragments: Mapping[str, str] | None = None) -> Statement:
     lines = source.splitlines()
     if not lines or not lines[0].startswith("-- "):
         raise ValueError(f"{name}: the first line must be a '-- ' comment saying what the statement does")
@@ -36,16 +40,29 @@ def parse(name: str, source: str) -> Statement:
         params.append(match.group(2))
         index += 1
     text = "\n".join(lines[index:]).strip()
+    for fragment, body in (fragments or {}).items():
+        text = text.replace("{" + fragment + "}", body)
     if not text:
         raise ValueError(f"{name}: no statement after the header")
     return Statement(name=name, summary=lines[0][3:].strip(), params=tuple(params), text=text)
 
 
+def load_fragments(root: Path = SQL_ROOT) -> Mapping[str, str]:
+    """Each shared piece by file name, its leading comment lines dropped."""
+    fragments = {}
+    for path in sorted((root / FRAGMENTS).glob("*.sql")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        fragments[path.stem] = "\n".join(line for line in lines if not line.startswith("--")).strip()
+    return MappingProxyType(fragments)
+
+
 def load(root: Path = SQL_ROOT) -> Mapping[str, Statement]:
+    fragments = load_fragments(root)
     statements = {}
     for path in sorted(root.rglob("*.sql")):
         name = path.relative_to(root).with_suffix("").as_posix()
-        statements[name] = parse(name, path.read_text(encoding="utf-8"))
+        if not name.startswith(FRAGMENTS + "/"):
+            statements[name] = parse(name, path.read_text(encoding="utf-8"), fragments)
     return MappingProxyType(statements)
 
 

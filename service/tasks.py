@@ -208,8 +208,6 @@ class TaskController(Controller):
         if_none_match: IfNoneMatch = None,
     ) -> Response[TaskEnvelope]:
         task = await gateway_of(state).get_task(user_id, parse_task_id(task_id))
-        if task is None:
-            raise TaskNotFound()
         if none_match(if_none_match, task):
             return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": etag(task)})  # type: ignore[arg-type]
         return task_response(task)
@@ -230,9 +228,8 @@ class TaskController(Controller):
         user_id: UserId,
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        task = await gateway_of(state).replace_task(
-            user_id, parse_task_id(task_id), data, if_match=parse_if_match(if_match)
-        )
+        task_uuid = parse_task_id(task_id)
+        task = await gateway_of(state).update_task(user_id, task_uuid, data.binds(), if_match=parse_if_match(if_match))
         return task_response(task)
 
     @patch(
@@ -254,7 +251,7 @@ class TaskController(Controller):
         task_uuid = parse_task_id(task_id)
         if data.is_empty():
             raise ValidationFailed("The body must change at least one field.")
-        task = await gateway_of(state).patch_task(user_id, task_uuid, data, if_match=parse_if_match(if_match))
+        task = await gateway_of(state).update_task(user_id, task_uuid, data.binds(), if_match=parse_if_match(if_match))
         return task_response(task)
 
     @patch(
@@ -274,8 +271,8 @@ class TaskController(Controller):
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
         task_uuid = parse_task_id(task_id)
-        completed = None if data is None or not isinstance(data.completed, bool) else data.completed
-        task = await gateway_of(state).set_completed(user_id, task_uuid, completed, if_match=parse_if_match(if_match))
+        change = (data or TaskCompletion()).binds()
+        task = await gateway_of(state).update_task(user_id, task_uuid, change, if_match=parse_if_match(if_match))
         return task_response(task)
 
     @delete(

@@ -65,7 +65,7 @@ def run_wrk(url: str, scenario: str, data: Path, seconds: float, workers: int) -
 
 
 def pgbench_script(get_sql: str) -> str:
-    """The service's own tasks/get.sql, with $1/$2 as pgbench variables (sent as parameters under -M prepared).
+    """The service's tasks/get statement as loaded, $1/$2 as pgbench variables (parameters under -M prepared).
 
     pgbench variables are numbers, so each client looks up one real (user_id, id) once, in its first
     transaction (`\\gset`), and then runs nothing but the service's statement for the rest of the run.

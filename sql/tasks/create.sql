@@ -23,5 +23,4 @@ INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, 
 SELECT $1, coalesce((SELECT task_id FROM claim), gen_random_uuid()), $2, $3, $4::text, $5, $6, $7,
        CASE WHEN $4::text = 'completed' THEN now() END
 WHERE $8::text IS NULL OR EXISTS (SELECT FROM claim)
-RETURNING id, user_id, title, description, status, priority, status = 'completed' AS completed,
-          due_date, tags, completed_at, created_at, updated_at, version
+RETURNING {task_columns}

@@ -9,11 +9,10 @@
 -- $8 after_key (sort key of the previous page's last task; its type follows the sort)
 -- $9 after_id (id of the previous page's last task; null: first page)
 -- $10 limit
--- The three slots (filters, after, order) are filled from the fixed, reviewed fragments in
+-- The three slots (filters, after, order) are filled per request from the fixed, reviewed fragments in
 -- service/listing.py: a condition per filter given, a keyset condition and an ORDER BY per sort.
 -- They hold bind parameters only, never request text.
-SELECT id, user_id, title, description, status, priority, status = 'completed' AS completed,
-       due_date, tags, completed_at, created_at, updated_at, version
+SELECT {task_columns}
 FROM tasks
 WHERE user_id = $1 AND status <> 'deleted'
   AND {filters}

@@ -342,8 +342,24 @@ async def test_if_match_stale_is_412_and_changes_nothing(
     task = await create_task(client, user)
     await patch(client, user, task["id"], {"title": "v2"})
     before = await snapshot(db, user, task["id"])
-    assert_error(await write(client, user, task["id"], kind, if_match), 412, "PRECONDITION_FAILED")
+    response = await write(client, user, task["id"], kind, if_match)
+    assert_error(response, 412, "PRECONDITION_FAILED")
     assert await snapshot(db, user, task["id"]) == before
+    assert response.headers["etag"] == '"2"'  # the task's current ETag: a client can retry with it
+
+
+@pytest.mark.parametrize("kind", list(WRITES))
+async def test_the_etag_of_a_412_makes_the_retry_succeed(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str, kind: str
+) -> None:
+    task = await create_task(client, user)
+    await patch(client, user, task["id"], {"title": "v2"})
+    await patch(client, user, task["id"], {"title": "v3"})
+    stale = await write(client, user, task["id"], kind, '"1"')
+    assert_error(stale, 412, "PRECONDITION_FAILED")
+    retry = await write(client, user, task["id"], kind, stale.headers["etag"])
+    assert retry.status_code == (204 if kind == "delete" else 200), retry.text
+    assert (await snapshot(db, user, task["id"]))["version"] == 4
 
 
 @pytest.mark.parametrize("kind", list(WRITES))

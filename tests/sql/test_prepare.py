@@ -13,16 +13,17 @@ import asyncpg
 import msgspec
 import pytest
 
-from service.schemas import Task
+from service.schemas import CreateBinds, Task, TaskChange
 from service.statements import Statement, load
 from tests.sql.test_rules import renderings
 
 STATEMENTS: Mapping[str, Statement] = load()
 TASK_FIELDS = [field.name for field in msgspec.structs.fields(Task)]
 
-# Statements that return a task row as is, and those whose row leads with an `outcome` column.
+# Statements that return a task row as is, and those whose row leads with one other column (the gateway builds
+# a Task from the rest by position).
 RETURNS_TASK = ("tasks/get", "tasks/list", "tasks/create")
-RETURNS_OUTCOME_AND_TASK = ("tasks/replace", "tasks/patch", "tasks/set_completed")
+LEADING_COLUMN = {"tasks/update": "outcome", "tasks/find_idempotent": "request_hash"}
 INDEXED = sorted(name for name in STATEMENTS if name.rsplit("/", 1)[-1] in ("list", "count"))
 TENANT = sorted(name for name in STATEMENTS if not name.startswith("system/"))
 
@@ -61,7 +62,7 @@ async def user_id_type(db: asyncpg.Connection) -> int:
 
 
 def test_the_statement_groups_exist() -> None:
-    assert set(RETURNS_TASK + RETURNS_OUTCOME_AND_TASK) <= set(STATEMENTS)
+    assert {*RETURNS_TASK, *LEADING_COLUMN} <= set(STATEMENTS)
     assert {"tasks/list", "tasks/count"} <= set(INDEXED)
 
 
@@ -98,11 +99,16 @@ async def test_task_statement_returns_the_task_fields(db: asyncpg.Connection, na
         assert names == TASK_FIELDS
 
 
-@pytest.mark.parametrize("name", RETURNS_OUTCOME_AND_TASK)
-async def test_update_statement_returns_outcome_then_the_task_fields(db: asyncpg.Connection, name: str) -> None:
+@pytest.mark.parametrize("name", sorted(LEADING_COLUMN))
+async def test_statement_returns_its_leading_column_then_the_task_fields(db: asyncpg.Connection, name: str) -> None:
     for names in await _columns(db, name):
-        assert names[0] == "outcome"
-        assert names[1:] == TASK_FIELDS
+        assert names == [LEADING_COLUMN[name], *TASK_FIELDS]
+
+
+def test_the_change_binds_follow_the_update_statement() -> None:
+    """TaskChange is bound positionally after user_id, task_id and expected_version."""
+    assert STATEMENTS["tasks/update"].params == ("user_id", "task_id", "expected_version", *TaskChange._fields)
+    assert STATEMENTS["tasks/create"].params[1:7] == CreateBinds._fields
 
 
 def _given(key: str, param: str) -> bool:

@@ -1,16 +1,18 @@
--- PATCH: change only the fields sent; version and updated_at move only when something changes.
+-- Change one live task, the one write behind PUT, PATCH, .../complete and DELETE; the outcome tells 404, 412 and no-op apart.
 -- $1 user_id
 -- $2 task_id
 -- $3 expected_version (null: no If-Match)
 -- $4 title (null: keep)
 -- $5 set_description (description is nullable, so a flag says whether it was sent)
 -- $6 description
--- $7 status (null: keep)
--- $8 uncomplete (completed=false without a status: a completed task becomes pending)
+-- $7 status_if_completed (the new status of a task that is completed now; null: keep)
+-- $8 status_otherwise (the new status of any other task; null: keep)
 -- $9 priority (null: keep)
 -- $10 set_due_date
 -- $11 due_date
 -- $12 tags (null: keep)
+-- The status pair says set, toggle and the `completed: false` shorthand alike: a toggle is ('pending', 'completed'),
+-- the shorthand ('pending', null), a status or a delete the same value twice (service.schemas.TaskChange).
 -- The row is locked first, so fields not sent are read from the latest committed task, never a stale copy.
 WITH current AS (
     SELECT *
@@ -20,8 +22,7 @@ WITH current AS (
 ), proposed AS (
     SELECT coalesce($4::text, c.title) AS title,
            CASE WHEN $5::boolean THEN $6::text ELSE c.description END AS description,
-           coalesce($7::text,
-                    CASE WHEN $8::boolean AND c.status = 'completed' THEN 'pending' ELSE c.status END) AS status,
+           coalesce(CASE WHEN c.status = 'completed' THEN $7::text ELSE $8::text END, c.status) AS status,
            coalesce($9::text, c.priority) AS priority,
            CASE WHEN $10::boolean THEN $11::timestamptz ELSE c.due_date END AS due_date,
            coalesce($12::text[], c.tags) AS tags
@@ -37,19 +38,22 @@ WITH current AS (
     UPDATE tasks AS t
     SET title = p.title, description = p.description, status = p.status, priority = p.priority,
         due_date = p.due_date, tags = p.tags,
-        completed_at = CASE WHEN p.status = 'completed' THEN coalesce(t.completed_at, now()) END,
+        -- completed_at follows status; a deleted task keeps its own, and its deletion time
+        completed_at = CASE p.status WHEN 'completed' THEN coalesce(t.completed_at, now())
+                                     WHEN 'deleted' THEN t.completed_at END,
+        deleted_at = CASE WHEN p.status = 'deleted' THEN now() END,
         version = t.version + 1, updated_at = now()
     FROM changed AS p
     WHERE t.user_id = $1 AND t.id = $2
       AND ($3::integer IS NULL OR t.version = $3::integer)
     RETURNING t.*
+), answer AS (
+    -- stale: If-Match named another version; the row is the task as it is, so the 412 carries its ETag
+    SELECT 'changed' AS outcome, * FROM updated
+    UNION ALL
+    SELECT CASE WHEN $3::integer IS NOT NULL AND version <> $3::integer THEN 'stale' ELSE 'unchanged' END, *
+    FROM current
+    WHERE NOT EXISTS (SELECT FROM updated)
 )
-SELECT 'changed' AS outcome, id, user_id, title, description, status, priority,
-       status = 'completed' AS completed, due_date, tags, completed_at, created_at, updated_at, version
-FROM updated
-UNION ALL
-SELECT CASE WHEN $3::integer IS NOT NULL AND version <> $3::integer THEN 'stale' ELSE 'unchanged' END,
-       id, user_id, title, description, status, priority,
-       status = 'completed' AS completed, due_date, tags, completed_at, created_at, updated_at, version
-FROM current
-WHERE NOT EXISTS (SELECT FROM updated)
+SELECT outcome, {task_columns}
+FROM answer
