@@ -57,7 +57,9 @@ async def create_task(client: Client, user: str, **fields: Any) -> dict[str, Any
     return task
 
 
-async def churn(client: Client, user: str, victims: list[str], stop: asyncio.Event, counts: dict[str, int]) -> None:
+async def churn(
+    client: Client, user: str, victims: list[str], stop: asyncio.Event, counts: dict[str, int], progress: asyncio.Event
+) -> None:
     """Keep creating tasks and deleting them (and some of `victims`) until told to stop."""
     rng = random.Random(7)
     created: list[str] = []
@@ -71,6 +73,7 @@ async def churn(client: Client, user: str, victims: list[str], stop: asyncio.Eve
         assert response.status_code == 201, response.text
         created.append(response.json()["data"]["id"])
         counts["created"] += 1
+        progress.set()
         pool = created if rng.random() < 0.7 or not victims else victims
         if pool and rng.random() < 0.6:
             doomed = pool.pop(rng.randrange(len(pool)))
@@ -94,7 +97,8 @@ async def test_walk_while_tasks_come_and_go_sees_each_survivor_once(client: Clie
 
     stop = asyncio.Event()
     counts = {"created": 0, "deleted": 0}
-    background = asyncio.create_task(churn(client, user, list(victims), stop, counts))
+    created = asyncio.Event()
+    background = asyncio.create_task(churn(client, user, list(victims), stop, counts, created))
     seen: list[str] = []
     cursor: str | None = None
     try:
@@ -107,7 +111,9 @@ async def test_walk_while_tasks_come_and_go_sees_each_survivor_once(client: Clie
             cursor = body["meta"]["next_cursor"]
             if cursor is None:
                 break
-            await asyncio.sleep(0.002)  # let the churn run between pages
+            # Wait for the churn to create another task: every page overlaps it, however loaded the machine.
+            created.clear()
+            await asyncio.wait_for(created.wait(), timeout=30)
         else:
             raise AssertionError("the walk did not end")
     finally:
