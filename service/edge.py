@@ -1,4 +1,5 @@
-"""The edge of every request: request id, security headers, the access line and the request metrics.
+"""The edge of every request: request id, security headers, the access line, the request metrics, and an
+unread request body settled before the answer (service/unread.py says why).
 
 One ASGI wrapper around Litestar's whole handler, so unmatched routes (404, 405) and errors raised by
 any middleware (401, 429) are seen with their final status. It replaces a before_send hook, a logging
@@ -14,7 +15,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
 
-from service import logs
+from service import logs, unread
 
 UNMETERED = ("/metrics", "/health", "/schema")
 _LABELS = ("method", "path", "status_code")
@@ -47,19 +48,23 @@ class Edge:
         if scope["path"].startswith("/api/"):
             extra.append(_API)
         status = 500
+        body = unread.RequestBody(receive) if unread.is_http1(scope) else None
 
         async def edge_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), *extra]
+                headers = [*message.get("headers", ()), *extra]
+                if body is not None and not await body.settle(scope):
+                    headers.append(unread.CLOSE)
+                message["headers"] = headers
             await send(message)
 
         token = logs.bind_request_id(rid)
         started = time.perf_counter()
         IN_PROGRESS.inc()
         try:
-            await self.app(scope, receive, edge_send)
+            await self.app(scope, receive if body is None else body.receive, edge_send)
         finally:
             IN_PROGRESS.dec()
             self._record(scope, status, time.perf_counter() - started)
