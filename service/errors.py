@@ -72,6 +72,13 @@ class MethodNotAllowed(ServiceError):
     code = "METHOD_NOT_ALLOWED"
     message = "This method is not allowed on this route."
 
+    def __init__(self, allow: str) -> None:
+        super().__init__(f"This method is not allowed on this route; it allows {allow}.")
+        self.allow = allow
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": self.allow}  # RFC 9110: a 405 names the methods the route does allow
+
 
 class IdempotencyKeyReused(ServiceError):
     status_code = 409
@@ -150,7 +157,6 @@ _encoder = msgspec.json.Encoder()
 # Framework errors by status, so Litestar's own 404/405/413/415 speak the contract too.
 _BY_STATUS: dict[int, type[ServiceError]] = {
     404: NotFound,
-    405: MethodNotAllowed,
     413: PayloadTooLarge,
     415: UnsupportedMediaType,
     429: RateLimited,
@@ -181,6 +187,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         response = error_response(RateLimited(max(1, int(reset)) if reset.isdigit() else 60))
         response.headers.update({k: str(v) for k, v in limits.items()})
         return response
+    if exc.status_code == 405:
+        return error_response(MethodNotAllowed(_allowed(exc)))
     if (kind := _BY_STATUS.get(exc.status_code)) is not None:
         return error_response(kind())
     if exc.status_code < 500:
@@ -192,6 +200,16 @@ def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Re
     """Anything unexpected: logged with the request id, answered without a trace."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(ServiceError())
+
+
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed(exc: HTTPException) -> str:
+    """Litestar's router puts the route's methods in the exception (in no fixed order); static files serve GET, HEAD."""
+    listed = {k.lower(): str(v) for k, v in (exc.headers or {}).items()}.get("allow", "GET, HEAD")
+    methods = {m.strip().upper() for m in listed.split(",") if m.strip()}
+    return ", ".join([m for m in _METHOD_ORDER if m in methods] + sorted(methods.difference(_METHOD_ORDER)))
 
 
 def _first_line(text: str) -> str:

@@ -160,6 +160,29 @@ async def test_wrong_method_is_405(client: AsyncTestClient[Litestar], user: str,
     assert_error(await client.request(method, url, headers=auth(user)), 405, "METHOD_NOT_ALLOWED")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "/health", "GET, OPTIONS"),
+        ("POST", "/health", "GET, OPTIONS"),
+        ("DELETE", "/health/ready", "GET, OPTIONS"),
+        ("PUT", "/metrics", "GET, OPTIONS"),
+        ("DELETE", "/api/{u}/tasks", "GET, POST, OPTIONS"),
+        ("POST", "/api/{u}/tasks/{id}", "GET, PUT, PATCH, DELETE, OPTIONS"),
+        ("GET", "/api/{u}/tasks/{id}/complete", "PATCH, OPTIONS"),
+        ("POST", "/schema/openapi.json", "GET, OPTIONS"),
+    ],
+)
+async def test_405_names_the_route_methods_in_allow(
+    client: AsyncTestClient[Litestar], user: str, method: str, path: str, allowed: str
+) -> None:
+    """RFC 9110 section 15.5.6; OPTIONS is listed because Litestar answers it on every route."""
+    url = path.format(u=user, id=uuid.uuid4())
+    response = await client.request(method, url, headers=auth(user))
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == allowed
+
+
 # OPTIONS is no method of the contract: 405 (or an empty CORS-style answer), 401 without a token; never a 500.
 OPTIONS_ANSWERS = {200: None, 204: None, 401: "UNAUTHORIZED", 405: "METHOD_NOT_ALLOWED"}
 
