@@ -13,6 +13,7 @@ import msgspec
 from litestar.dto import MsgspecDTO
 from msgspec import UnsetType
 
+from service import jsontypes
 from service.errors import FieldError, UnsupportedMediaType, ValidationFailed
 from service.schemas import CLEANERS, SERVER_OWNED, FieldValueError, check_completed, tag_errors
 
@@ -121,14 +122,14 @@ def _choices(annotation: Any) -> tuple[str, ...]:
 
 
 def _from_msgspec(name: str, message: str, choices: tuple[str, ...] = ()) -> FieldError:
-    """`Expected `str`, got `int` - at `$[2]`` becomes field `tags[2]`, message `expected str, got int`."""
+    """`Expected `str`, got `int` - at `$[2]`` becomes field `tags[2]`, message `expected string, got integer`."""
     if choices and message.startswith("Invalid enum value"):
         return FieldError(name, "must be one of: " + ", ".join(choices))
     field = name
     if (match := _PATH.search(message)) is not None:
         field = name + match.group(1)
         message = message[: match.start()]
-    message = _TICKS.sub(r"\1", message)
+    message = _TICKS.sub(lambda ticked: jsontypes.rename(ticked.group(1)), message)
     return FieldError(field, message[:1].lower() + message[1:])
 
 

@@ -10,6 +10,8 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from service import jsontypes
+
 Status = Literal["pending", "in_progress", "completed"]
 Priority = Literal["low", "medium", "high"]
 T = TypeVar("T")
@@ -70,7 +72,7 @@ def clean_description(value: str | None) -> str | None:
 
 def clean_tag(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected str, got {type(value).__name__}")
+        raise ValueError(f"expected string, got {jsontypes.of(value)}")
     _no_bad_text(value)
     tag = value.strip().lower()
     if not tag:

@@ -126,6 +126,56 @@ def test_null_is_rejected_where_it_means_nothing(field: str) -> None:
     assert set(_errors(msgspec.json.encode({field: None}), TaskPatch)) == {field}
 
 
+JSON_VALUES = {
+    "string": '"x"',
+    "integer": "1",
+    "number": "1.5",
+    "boolean": "true",
+    "null": "null",
+    "array": "[]",
+    "object": "{}",
+}
+PYTHON_NAMES = ("str", "int", "float", "bool", "NoneType", "list", "dict")
+
+
+def _json_named(message: str) -> None:
+    assert not set(PYTHON_NAMES) & set(message.replace(",", " ").split()), message
+
+
+TYPE_MISMATCHES = [
+    (field, wanted, got)
+    for field, wanted in (("title", "string"), ("completed", "boolean"), ("tags", "array"))
+    for got in JSON_VALUES
+    if got != wanted
+]
+
+
+@pytest.mark.parametrize(("field", "wanted", "got"), TYPE_MISMATCHES)
+def test_type_errors_use_json_type_names(field: str, wanted: str, got: str) -> None:
+    others = "" if field == "title" else '"title": "x", '
+    raw = ("{" + others + '"' + field + '": ' + JSON_VALUES[got] + "}").encode()
+    message = _errors(raw)[field]
+    assert message == f"expected {wanted}, got {got}"
+    _json_named(message)
+
+
+def test_null_where_a_value_is_required_says_null() -> None:
+    errors = _errors(b'{"title": null, "completed": null, "tags": null, "description": 5}')
+    assert errors == {
+        "title": "expected string, got null",
+        "completed": "expected boolean, got null",
+        "tags": "expected array, got null",
+        "description": "expected string | null, got integer",
+    }
+
+
+def test_tag_items_use_json_type_names() -> None:
+    items = [JSON_VALUES[name] for name in JSON_VALUES if name != "string"]
+    errors = _errors(f'{{"title": "x", "tags": [{", ".join(items)}]}}'.encode())
+    wanted = [name for name in JSON_VALUES if name != "string"]
+    assert errors == {f"tags[{i}]": f"expected string, got {name}" for i, name in enumerate(wanted)}
+
+
 def test_completed_disagreeing_with_status() -> None:
     assert set(_errors(b'{"title": "x", "status": "pending", "completed": true}')) == {"completed"}
     assert decode(b'{"title": "x", "status": "completed", "completed": true}', TaskCreate).status == "completed"
