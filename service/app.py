@@ -11,12 +11,12 @@ from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
-from service import config, logs, metrics
+from service import config, docs, logs, metrics
 from service.auth import JWTAuthMiddleware, build_verifier
 from service.cursors import CursorCodec, cursor_secret
 from service.edge import Edge
@@ -118,8 +118,8 @@ def _openapi() -> OpenAPIConfig:
         title="Task API",
         version="1.0.0",
         description="Multi-tenant task management. Every /api route needs `Authorization: Bearer <JWT>`.",
-        path="/schema",
-        render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
+        openapi_router=docs.router(),
+        render_plugins=[docs.swagger(), JsonRenderPlugin()],
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
         ),
