@@ -6,15 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
 
 from service import config, docs, logs, metrics
 from service.auth import JWTAuthMiddleware, build_verifier
@@ -24,6 +21,7 @@ from service.errors import EXCEPTION_HANDLERS
 from service.feed_cursors import FeedCursorCodec
 from service.gateway import Gateway
 from service.health import health, ready
+from service.ratelimit import RateLimit, WindowCounter, counter_for
 from service.tasks import TaskController
 
 CLIENT_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"]
@@ -37,6 +35,8 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
         raise config.ConfigError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and sets it)")
     dsn = settings.database_url
     verifier, jwks = build_verifier(settings)
+    # Redis when REDIS_URL is set, so every worker and instance counts against one limit.
+    counter = counter_for(settings.redis_url) if settings.rate_limit_per_minute > 0 else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -51,15 +51,16 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
             if jwks is not None:
                 await jwks.close()
             await app.state.gateway.close()
+            if counter is not None:
+                await counter.close()
 
-    api = Router(path="/", route_handlers=[TaskController], middleware=_api_middleware(settings))
+    api = Router(path="/", route_handlers=[TaskController], middleware=_api_middleware(settings, counter))
     app = Litestar(
         route_handlers=[api, health, ready, metrics.MetricsController],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
         cors_config=_cors(settings),
-        stores={"rate_limit": _rate_limit_store(settings)},
         openapi_config=_openapi(),
         logging_config=None,  # logs.configure owns logging; Litestar's default would replace its handlers
         debug=False,
@@ -74,30 +75,12 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
     return app
 
 
-def _api_middleware(settings: config.Settings) -> list[Any]:
+def _api_middleware(settings: config.Settings, counter: WindowCounter | None) -> list[Any]:
     """Authentication first; the rate limit counts per user, so it runs once the user is known."""
     middleware: list[Any] = [DefineMiddleware(JWTAuthMiddleware)]
-    if settings.rate_limit_per_minute > 0:
-        limit = RateLimitConfig(
-            rate_limit=("minute", settings.rate_limit_per_minute),
-            identifier_for_request=_user_of,
-            store="rate_limit",
-        )
-        middleware.append(limit.middleware)
+    if counter is not None:
+        middleware.append(RateLimit(counter, settings.rate_limit_per_minute))
     return middleware
-
-
-def _user_of(request: Request[Any, Any, Any]) -> str:
-    return f"user:{request.user}"
-
-
-def _rate_limit_store(settings: config.Settings) -> Store:
-    """Redis when REDIS_URL is set, so every worker and instance counts against one limit."""
-    if settings.redis_url is None:
-        return MemoryStore()
-    from litestar.stores.redis import RedisStore
-
-    return RedisStore.with_client(url=settings.redis_url, namespace="tasks-rate-limit")
 
 
 def _cors(settings: config.Settings) -> CORSConfig | None:

@@ -128,12 +128,13 @@ class RateLimited(ServiceError):
     code = "RATE_LIMITED"
     message = "Too many requests; retry after the number of seconds in Retry-After."
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, limits: dict[str, str] | None = None) -> None:
         super().__init__()
         self.retry_after = retry_after
+        self.limits = limits or {}
 
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+        return {**self.limits, "Retry-After": str(self.retry_after)}
 
 
 class Unavailable(ServiceError):
@@ -159,7 +160,6 @@ _BY_STATUS: dict[int, type[ServiceError]] = {
     404: NotFound,
     413: PayloadTooLarge,
     415: UnsupportedMediaType,
-    429: RateLimited,
     503: Unavailable,
 }
 
@@ -180,13 +180,6 @@ def handle_service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Respon
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     """Litestar's own exceptions (routing, body limits, parameter parsing) in the contract's envelope."""
-    if exc.status_code == 429:
-        # Litestar's limiter sends RateLimit-* headers; the contract promises Retry-After as well.
-        limits = exc.headers or {}
-        reset = str(limits.get("RateLimit-Reset", "60"))
-        response = error_response(RateLimited(max(1, int(reset)) if reset.isdigit() else 60))
-        response.headers.update({k: str(v) for k, v in limits.items()})
-        return response
     if exc.status_code == 405:
         return error_response(MethodNotAllowed(_allowed(exc)))
     if (kind := _BY_STATUS.get(exc.status_code)) is not None:

@@ -3,6 +3,7 @@ or metrics."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.ratelimit import Hit, MemoryCounter
 from tests.helpers import auth, make_settings
 from tests.ops.conftest import metric_samples
 
@@ -36,11 +38,15 @@ def requests_counted(metrics: str, status: int | None = None) -> float:
 
 
 async def test_the_request_after_the_limit_is_429(limited_client: AsyncTestClient[Litestar], user: str) -> None:
-    for _ in range(LIMIT):
+    for used in range(1, LIMIT + 1):
         response = await limited_client.get(f"/api/{user}/tasks", headers=auth(user))
         assert response.status_code == 200, response.text
+        assert response.headers["ratelimit-limit"] == str(LIMIT)
+        assert response.headers["ratelimit-remaining"] == str(LIMIT - used)
+        assert 1 <= int(response.headers["ratelimit-reset"]) <= 60
     limited = await limited_client.get(f"/api/{user}/tasks", headers=auth(user))
     assert limited.status_code == 429, limited.text
+    assert limited.headers["ratelimit-remaining"] == "0"
     body = limited.json()
     assert body["status"] == "error"
     assert body["code"] == "RATE_LIMITED"
@@ -92,3 +98,13 @@ async def test_rate_limited_requests_are_counted_as_429_in_metrics(
     lines = [line for line in after.splitlines() if line.startswith("tasks_requests_total{")]
     assert requests_counted(after, 429) - requests_counted(before, 429) == 2, lines
     assert requests_counted(after, 200) - requests_counted(before, 200) == LIMIT, lines
+
+
+async def test_the_window_starts_again_once_it_is_over() -> None:
+    counter = MemoryCounter(window=0.2)
+    assert [(await counter.hit("a")).hits for _ in range(3)] == [1, 2, 3]
+    assert (await counter.hit("b")).hits == 1  # per key
+    await asyncio.sleep(0.3)
+    fresh = await counter.hit("a")
+    assert fresh.hits == 1 and fresh.resets_in == pytest.approx(0.2)  # a whole new window
+    assert isinstance(fresh, Hit)
