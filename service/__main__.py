@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,13 +47,36 @@ def database(settings: config.Settings, *, owner: bool) -> Iterator[str]:
             devdb.stop(DATA_DIR)
 
 
+@contextmanager
+def worker_metrics(workers: int) -> Iterator[None]:
+    """With several workers, PROMETHEUS_MULTIPROC_DIR: each worker keeps its metrics in files there and a
+    scrape sums them all (service/metrics.py). Set before granian forks the workers and before anything
+    imports prometheus_client (it reads the variable at import); emptied first, so no earlier run adds in.
+    Without a directory given, a temporary one, removed on the way out."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if workers < 2 and not given:
+        yield
+        return
+    directory = Path(given) if given else Path(tempfile.mkdtemp(prefix="tasks-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    try:
+        yield
+    finally:
+        if not given:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 def serve(settings: config.Settings) -> None:
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
     from service import migrate
 
-    with database(settings, owner=True) as url:
+    with database(settings, owner=True) as url, worker_metrics(settings.web_concurrency):
         os.environ["DATABASE_URL"] = url  # the workers build their settings from the environment
         applied = migrate.apply(settings.migrations_database_url or url)
         print(f"migrations: {applied} applied", file=sys.stderr)

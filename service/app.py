@@ -41,12 +41,11 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.gateway = await Gateway.open(settings, dsn)
-        metrics.COLLECTOR.gateways.add(app.state.gateway)
         if jwks is not None:
-            metrics.COLLECTOR.jwks.add(jwks)
             await jwks.start()
         try:
-            yield
+            async with metrics.pool_gauges(app.state.gateway):
+                yield
         finally:
             if jwks is not None:
                 await jwks.close()

@@ -4,7 +4,7 @@ unread request body settled before the answer (service/unread.py says why).
 One ASGI wrapper around Litestar's whole handler, so unmatched routes (404, 405) and errors raised by
 any middleware (401, 429) are seen with their final status. It replaces a before_send hook, a logging
 middleware and Litestar's Prometheus middleware, which together cost about 0.4 ms of CPU per request
-(bench/README.md has the measurement); the metric names stay those of Litestar's Prometheus support.
+(bench/README.md has the measurement). It records the request metrics that service/metrics.py defines.
 """
 
 from __future__ import annotations
@@ -13,21 +13,11 @@ import time
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import Counter, Gauge, Histogram
 
 from service import logs, unread
+from service.metrics import DURATION, ERRORS, IN_PROGRESS, REQUESTS
 
 UNMETERED = ("/metrics", "/health", "/schema")
-_LABELS = ("method", "path", "status_code")
-REQUESTS = Counter("tasks_requests", "HTTP requests, by route template and status", _LABELS)
-ERRORS = Counter("tasks_requests_error", "HTTP requests answered with a 5xx", _LABELS)
-DURATION = Histogram(
-    "tasks_request_duration_seconds",
-    "Time to answer, by route template and status",
-    _LABELS,
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-)
-IN_PROGRESS = Gauge("tasks_requests_in_progress", "HTTP requests being answered")
 
 _ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
 # Task data is per user: no shared cache may keep it.

@@ -17,6 +17,7 @@ import httpx
 import jwt
 
 from service.errors import Unauthorized, Unavailable
+from service.metrics import JWKS_FETCHES
 
 log = logging.getLogger("service.jwks")
 
@@ -43,8 +44,6 @@ class JwksKeys:
         self._last_ok = False
         self._lock = asyncio.Lock()
         self._client: httpx.AsyncClient | None = None
-        self.fetches = 0  # attempts, and how many failed: exposed as metrics
-        self.failures = 0
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
@@ -81,14 +80,14 @@ class JwksKeys:
             if not force and time.monotonic() - self._attempted_at < self._min_refetch:
                 return
             self._attempted_at = time.monotonic()
-            self.fetches += 1
             try:
                 keys = await self._fetch()
             except (httpx.HTTPError, ValueError) as error:
                 self._last_ok = False
-                self.failures += 1
+                JWKS_FETCHES.labels("failed").inc()
                 log.warning("JWKS fetch failed: %s", type(error).__name__)
                 return
+            JWKS_FETCHES.labels("ok").inc()
             self._keys = keys
             self._fetched_at = time.monotonic()
             self._last_ok = True

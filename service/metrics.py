@@ -1,43 +1,92 @@
-"""Prometheus metrics at /metrics (Litestar's exporter): the request metrics of service/edge.py, plus
-the pool and JWKS gauges, read at scrape time."""
+"""Every Prometheus metric of the service, defined here; edge.py and the JWKS source only record them.
+Served at /metrics by Litestar's exporter.
+
+With several workers (WEB_CONCURRENCY>1) the serve command points PROMETHEUS_MULTIPROC_DIR at an empty
+directory before granian forks them. Each worker then keeps its values in files there, and a scrape,
+whichever worker answers it, reads and sums them all (prometheus_client's multiprocess mode, which
+Litestar's exporter switches to when the variable is set). Gauges say how workers combine: summed over
+the live workers. Counters of a worker that has stopped still count, as a total should.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
+from litestar import Request
 from litestar.plugins.prometheus import PrometheusController
-from prometheus_client import REGISTRY
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.registry import Collector
+from prometheus_client import Counter, Gauge, Histogram
 
-from service.gateway import Gateway
-from service.jwks import JwksKeys
+if TYPE_CHECKING:
+    from service.gateway import Gateway
+
+_LABELS = ("method", "path", "status_code")
+REQUESTS = Counter("tasks_requests", "HTTP requests, by route template and status", _LABELS)
+ERRORS = Counter("tasks_requests_error", "HTTP requests answered with a 5xx", _LABELS)
+DURATION = Histogram(
+    "tasks_request_duration_seconds",
+    "Time to answer, by route template and status",
+    _LABELS,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+IN_PROGRESS = Gauge("tasks_requests_in_progress", "HTTP requests being answered", multiprocess_mode="livesum")
+
+POOL_SIZE = Gauge("tasks_db_pool_size", "Connections open in the pool", multiprocess_mode="livesum")
+POOL_IDLE = Gauge("tasks_db_pool_idle", "Open connections not in use", multiprocess_mode="livesum")
+POOL_WAITING = Gauge("tasks_db_pool_waiting", "Requests waiting for a connection", multiprocess_mode="livesum")
+
+JWKS_FETCHES = Counter("tasks_jwks_fetches", "JWKS fetch attempts", ["outcome"])
+for _outcome in ("ok", "failed"):
+    JWKS_FETCHES.labels(_outcome)  # both series from the start, at 0
+
+# How often a worker publishes its pool gauges for scrapes that another worker answers.
+POOL_PUBLISH_SECONDS = 1.0
+_gateways: weakref.WeakSet[Gateway] = weakref.WeakSet()
+
+
+def publish_pools() -> None:
+    """This process's pool gauges, read from its open gateways."""
+    gateways = list(_gateways)
+    POOL_SIZE.set(sum(g.pool_size() for g in gateways))
+    POOL_IDLE.set(sum(g.pool_idle() for g in gateways))
+    POOL_WAITING.set(sum(g.waiting for g in gateways))
+
+
+@contextlib.asynccontextmanager
+async def pool_gauges(gateway: Gateway) -> AsyncIterator[None]:
+    """Keep the gateway's pool in the gauges while it is open: read at every scrape this process answers,
+    and with several workers also published every POOL_PUBLISH_SECONDS for scrapes the others answer."""
+    _gateways.add(gateway)
+    publisher = asyncio.create_task(_publish_every(POOL_PUBLISH_SECONDS)) if _multiprocess() else None
+    try:
+        yield
+    finally:
+        if publisher is not None:
+            publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publisher
+        _gateways.discard(gateway)
+        publish_pools()  # a closed pool counts for nothing from now on
+
+
+async def _publish_every(seconds: float) -> None:
+    while True:
+        publish_pools()
+        await asyncio.sleep(seconds)
+
+
+def _multiprocess() -> bool:
+    return "PROMETHEUS_MULTIPROC_DIR" in os.environ
+
+
+def _before_scrape(_: Request[Any, Any, Any]) -> None:
+    publish_pools()
 
 
 class MetricsController(PrometheusController):
     path = "/metrics"
-
-
-class _ServiceCollector(Collector):
-    """Read at scrape time from the live gateways and JWKS sources of this process."""
-
-    def __init__(self) -> None:
-        self.gateways: weakref.WeakSet[Gateway] = weakref.WeakSet()
-        self.jwks: weakref.WeakSet[JwksKeys] = weakref.WeakSet()
-
-    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        size = GaugeMetricFamily("tasks_db_pool_size", "Connections open in the pool")
-        idle = GaugeMetricFamily("tasks_db_pool_idle", "Open connections not in use")
-        waiting = GaugeMetricFamily("tasks_db_pool_waiting", "Requests waiting for a connection")
-        size.add_metric([], sum(g.pool_size() for g in self.gateways))
-        idle.add_metric([], sum(g.pool_idle() for g in self.gateways))
-        waiting.add_metric([], sum(g.waiting for g in self.gateways))
-        fetches = CounterMetricFamily("tasks_jwks_fetches", "JWKS fetch attempts", labels=["outcome"])
-        fetches.add_metric(["ok"], sum(j.fetches - j.failures for j in self.jwks))
-        fetches.add_metric(["failed"], sum(j.failures for j in self.jwks))
-        yield from (size, idle, waiting, fetches)
-
-
-COLLECTOR = _ServiceCollector()
-REGISTRY.register(COLLECTOR)
+    before_request = staticmethod(_before_scrape)  # the pool gauges of this process, current at every scrape

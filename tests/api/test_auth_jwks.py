@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from service.app import create_app
 from service.config import Settings
@@ -27,6 +28,17 @@ async def jwks_client(settings: Settings) -> AsyncIterator[tuple[AsyncTestClient
         )
         async with AsyncTestClient(app) as client:
             yield client, jwks
+
+
+async def jwks_fetches(client: AsyncTestClient[Litestar]) -> dict[str, float]:
+    """tasks_jwks_fetches_total by outcome, as /metrics reports it."""
+    text = (await client.get("/metrics")).text
+    return {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "tasks_jwks_fetches_total"
+    }
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -53,11 +65,15 @@ async def test_unknown_kid_while_jwks_is_down_is_503(
     jwks_client: tuple[AsyncTestClient[Litestar], JwksServer], user: str
 ) -> None:
     client, jwks = jwks_client
+    before = await jwks_fetches(client)
+    assert before["ok"] >= 1  # the fetch at start-up
     jwks.down = True
     response = await client.get(f"/api/{user}/tasks", headers=bearer(new_key("EdDSA", "kid-new").sign(claims(user))))
     assert response.status_code == 503
     assert response.json()["code"] == "SERVICE_UNAVAILABLE"
     assert response.headers["retry-after"].isdigit()
+    after = await jwks_fetches(client)
+    assert (after["ok"] - before["ok"], after["failed"] - before["failed"]) == (0, 1)
     known = await client.get(f"/api/{user}/tasks", headers=bearer(KEY.sign(claims(user))))
     assert known.status_code == 200
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from service import migrate
 from tests.conftest import create_scratch_database, drop_database, with_database
@@ -23,16 +23,14 @@ from tests.helpers import SECRET, service_env
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
 
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", re.MULTILINE)
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
 
 def metric_samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
     """The samples of one metric in Prometheus text format: (labels, value) each."""
     return [
-        (dict(_LABEL.findall(labels)), float(value))
-        for sample, labels, value in _SAMPLE.findall(text)
-        if sample == name
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
     ]
 
 
