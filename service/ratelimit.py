@@ -14,14 +14,16 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis
 
-from service.errors import RateLimited
+from service.errors import RateLimited, Unavailable
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
-    from redis.asyncio import Redis
 
 WINDOW_SECONDS = 60
+REDIS_TIMEOUT_SECONDS = 2.0  # a hung Redis must not hang every request
 _NAMESPACE = "tasks-rate-limit:"
 
 # Increment, start the window on the first hit, answer the count and the window's time left; all atomically.
@@ -73,14 +75,17 @@ class MemoryCounter:
 
 class RedisCounter:
     def __init__(self, url: str, window: float = WINDOW_SECONDS) -> None:
-        from redis.asyncio import Redis
-
-        self._client: Redis = Redis.from_url(url)
+        self._client: Redis = Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
         self._script = self._client.register_script(_HIT)
         self._window_ms = int(window * 1000)
 
     async def hit(self, key: str) -> Hit:
-        count, left_ms = await self._script(keys=[_NAMESPACE + key], args=[self._window_ms])
+        try:
+            count, left_ms = await self._script(keys=[_NAMESPACE + key], args=[self._window_ms])
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError):
+            raise Unavailable("The rate-limit store is unreachable; retry shortly.") from None
         return Hit(int(count), int(left_ms) / 1000)
 
     async def close(self) -> None:

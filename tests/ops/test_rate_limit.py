@@ -11,9 +11,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.ratelimit import Hit, MemoryCounter
+from service.errors import Unavailable
+from service.ratelimit import Hit, MemoryCounter, RedisCounter
 from tests.helpers import auth, make_settings
-from tests.ops.conftest import metric_samples
+from tests.ops.conftest import free_port, metric_samples
 
 LIMIT = 3
 
@@ -108,3 +109,12 @@ async def test_the_window_starts_again_once_it_is_over() -> None:
     fresh = await counter.hit("a")
     assert fresh.hits == 1 and fresh.resets_in == pytest.approx(0.2)  # a whole new window
     assert isinstance(fresh, Hit)
+
+
+async def test_an_unreachable_redis_is_503_not_500() -> None:
+    counter = RedisCounter(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    try:
+        with pytest.raises(Unavailable):
+            await counter.hit("user:someone")
+    finally:
+        await counter.close()
