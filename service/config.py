@@ -43,6 +43,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str | None = None
     cursor_secret: str | None = None
     access_log: bool = True
+    listen_database_url: str | None = None  # None: DATABASE_URL
+    sse_heartbeat_seconds: float = 15.0
+    sse_max_seconds: float = 240.0
+    sse_max_streams_per_user: int = 20
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -62,11 +66,15 @@ _NUMBERS: tuple[tuple[str, str, float], ...] = (
     ("DB_STATEMENT_CACHE_SIZE", "db_statement_cache_size", 0),
     ("MAX_BODY_BYTES", "max_body_bytes", 1),
     ("RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute", 0),
+    ("SSE_HEARTBEAT_SECONDS", "sse_heartbeat_seconds", 0.1),
+    ("SSE_MAX_SECONDS", "sse_max_seconds", 1),
+    ("SSE_MAX_STREAMS_PER_USER", "sse_max_streams_per_user", 1),
 )
 
 _STRINGS: tuple[tuple[str, str], ...] = (
     ("DATABASE_URL", "database_url"),
     ("MIGRATIONS_DATABASE_URL", "migrations_database_url"),
+    ("LISTEN_DATABASE_URL", "listen_database_url"),
     ("HOST", "host"),
     ("JWT_JWKS_URL", "jwt_jwks_url"),
     ("JWT_ISSUER", "jwt_issuer"),
@@ -150,6 +158,7 @@ def _check(settings: Settings, *, need_keys: bool) -> None:
     for name, url in (
         ("DATABASE_URL", settings.database_url),
         ("MIGRATIONS_DATABASE_URL", settings.migrations_database_url),
+        ("LISTEN_DATABASE_URL", settings.listen_database_url),
     ):
         if url is not None and urlsplit(url).scheme not in ("postgres", "postgresql"):
             raise ConfigError(f"{name} must start with postgresql:// or postgres://")

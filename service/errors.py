@@ -137,6 +137,16 @@ class RateLimited(ServiceError):
         return {**self.limits, "Retry-After": str(self.retry_after)}
 
 
+class TooManyStreams(ServiceError):
+    status_code = 429
+    code = "TOO_MANY_STREAMS"
+    message = "Too many open event streams for this user; close one, or retry after Retry-After seconds."
+    retry_after = 10  # a slot frees when any stream of the user ends: a closed tab, or SSE_MAX_SECONDS
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class Unavailable(ServiceError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"

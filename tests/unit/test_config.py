@@ -23,9 +23,18 @@ NUMBERS: list[tuple[str, str]] = [
     ("DB_STATEMENT_CACHE_SIZE", "-1"),
     ("MAX_BODY_BYTES", "0"),
     ("RATE_LIMIT_PER_MINUTE", "-1"),
+    ("SSE_HEARTBEAT_SECONDS", "0.05"),
+    ("SSE_MAX_SECONDS", "0.5"),
+    ("SSE_MAX_STREAMS_PER_USER", "0"),
 ]
 NAMES = [variable for variable, _ in NUMBERS]
-FLOATS = ["JWKS_MIN_REFETCH_SECONDS", "JWKS_TIMEOUT_SECONDS", "DB_POOL_TIMEOUT_SECONDS"]
+FLOATS = [
+    "JWKS_MIN_REFETCH_SECONDS",
+    "JWKS_TIMEOUT_SECONDS",
+    "DB_POOL_TIMEOUT_SECONDS",
+    "SSE_HEARTBEAT_SECONDS",
+    "SSE_MAX_SECONDS",
+]
 
 
 def _error(environ: dict[str, str], variable: str) -> str:
@@ -161,6 +170,28 @@ def test_database_url_accepts_postgres(url: str) -> None:
 @pytest.mark.parametrize("url", ["mysql://u@h/db", "sqlite:///tasks.db", "h:5432/db"])
 def test_database_url_rejects_other_schemes(url: str) -> None:
     _error({"JWT_SECRET": SECRET, "DATABASE_URL": url}, "DATABASE_URL")
+
+
+def test_live_update_settings() -> None:
+    defaults = from_env({"JWT_SECRET": SECRET})
+    assert defaults.listen_database_url is None  # the LISTEN connection then uses DATABASE_URL
+    assert (defaults.sse_heartbeat_seconds, defaults.sse_max_seconds, defaults.sse_max_streams_per_user) == (
+        15,
+        240,
+        20,
+    )
+    settings = from_env(
+        {
+            "JWT_SECRET": SECRET,
+            "LISTEN_DATABASE_URL": "postgresql://u@direct.example/db",
+            "SSE_HEARTBEAT_SECONDS": "0.5",
+            "SSE_MAX_SECONDS": "60",
+            "SSE_MAX_STREAMS_PER_USER": "3",
+        }
+    )
+    assert settings.listen_database_url == "postgresql://u@direct.example/db"
+    assert (settings.sse_heartbeat_seconds, settings.sse_max_seconds, settings.sse_max_streams_per_user) == (0.5, 60, 3)
+    _error({"JWT_SECRET": SECRET, "LISTEN_DATABASE_URL": "redis://h"}, "LISTEN_DATABASE_URL")
 
 
 @pytest.mark.parametrize(
