@@ -18,13 +18,24 @@ from service.auth import JWTAuthMiddleware, build_verifier
 from service.cursors import CursorCodec, cursor_secret
 from service.edge import Edge
 from service.errors import EXCEPTION_HANDLERS
+from service.events import events
 from service.feed_cursors import FeedCursorCodec
 from service.gateway import Gateway
 from service.health import health, ready
+from service.listener import Listener
+from service.live import Hub, close_on_stop_signal
 from service.ratelimit import RateLimit, WindowCounter, counter_for
 from service.tasks import TaskController
 
-CLIENT_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"]
+CLIENT_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+    "Last-Event-ID",
+]
 EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"]
 
 
@@ -43,17 +54,24 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
         app.state.gateway = await Gateway.open(settings, dsn)
         if jwks is not None:
             await jwks.start()
+        hub = app.state.live = Hub(settings.sse_max_streams_per_user)
+        listener = Listener(settings.listen_database_url or dsn, hub)
+        listener.start()
+        restore_signals = close_on_stop_signal(hub)
         try:
             async with metrics.pool_gauges(app.state.gateway):
                 yield
         finally:
+            hub.close()
+            restore_signals()
+            await listener.close()
             if jwks is not None:
                 await jwks.close()
             await app.state.gateway.close()
             if counter is not None:
                 await counter.close()
 
-    api = Router(path="/", route_handlers=[TaskController], middleware=_api_middleware(settings, counter))
+    api = Router(path="/", route_handlers=[TaskController, events], middleware=_api_middleware(settings, counter))
     app = Litestar(
         route_handlers=[api, health, ready, metrics.MetricsController],
         lifespan=[lifespan],

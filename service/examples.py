@@ -52,6 +52,9 @@ INVALID = _error(
         ]
     },
 )
+TOO_MANY_STREAMS = _error(
+    429, "TOO_MANY_STREAMS", "Too many open event streams for this user; close one, or retry after Retry-After seconds."
+)
 UNAVAILABLE = _error(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry shortly.")
 COMMON = dict([UNAUTHORIZED, FORBIDDEN, UNAVAILABLE])
 

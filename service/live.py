@@ -15,6 +15,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import NamedTuple
 
+from service import metrics
 from service.errors import TooManyStreams, Unavailable
 
 
@@ -25,7 +26,7 @@ class News(NamedTuple):
 
 
 class Subscription:
-    __slots__ = ("__weakref__", "_at", "_hub", "_resync", "_seq", "_wake", "user_id")
+    __slots__ = ("__weakref__", "_at", "_counted", "_hub", "_resync", "_seq", "_wake", "user_id")
 
     def __init__(self, hub: Hub, user_id: str) -> None:
         self.user_id = user_id
@@ -34,6 +35,9 @@ class Subscription:
         self._at: float | None = None
         self._resync = False
         self._wake = asyncio.Event()
+        # Counted open until closed or collected, whichever comes first; a finalizer runs once.
+        metrics.STREAMS_OPEN.inc()
+        self._counted = weakref.finalize(self, metrics.STREAMS_OPEN.dec)
 
     @property
     def closing(self) -> bool:
@@ -70,6 +74,7 @@ class Subscription:
 
     def close(self) -> None:
         self._hub.drop(self)
+        self._counted()
 
 
 class Hub:

@@ -43,6 +43,17 @@ JWKS_FETCHES = Counter("tasks_jwks_fetches", "JWKS fetch attempts", ["outcome"])
 for _outcome in ("ok", "failed"):
     JWKS_FETCHES.labels(_outcome)  # both series from the start, at 0
 
+STREAMS_OPEN = Gauge("tasks_sse_streams_open", "Live-update streams open", multiprocess_mode="livesum")
+EVENTS_SENT = Counter("tasks_sse_events", "changed events sent on live-update streams, by reason", ["reason"])
+for _reason in ("first", "change", "resync"):
+    EVENTS_SENT.labels(_reason)
+LISTENER_RECONNECTS = Counter("tasks_listener_reconnects", "LISTEN connections re-established after a loss")
+EVENT_DELAY = Histogram(
+    "tasks_sse_event_delay_seconds",
+    "From a change's notification (sent just before its commit) to its changed event written to a stream",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
 # How often a worker publishes its pool gauges for scrapes that another worker answers.
 POOL_PUBLISH_SECONDS = 1.0
 _gateways: weakref.WeakSet[Gateway] = weakref.WeakSet()
