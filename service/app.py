@@ -56,7 +56,7 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
             await jwks.start()
         hub = app.state.live = Hub(settings.sse_max_streams_per_user)
         listener = Listener(settings.listen_database_url or dsn, hub)
-        listener.start()
+        await listener.start()
         restore_signals = close_on_stop_signal(hub)
         try:
             async with metrics.pool_gauges(app.state.gateway):

@@ -54,10 +54,17 @@ class Listener:
         self._hub = hub
         self._probe_seconds = probe_seconds
         self._task: asyncio.Task[None] | None = None
+        self._first_attempt = asyncio.Event()
         self.connections = 0  # established so far; more than one means reconnects
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Start listening; returns once the first attempt to connect has succeeded or failed.
+
+        Waiting for it means a server that starts with its database up listens before it serves, and
+        one that starts without it is not held up: it keeps trying in the background.
+        """
         self._task = asyncio.create_task(self._run(), name="task-changes-listener")
+        await self._first_attempt.wait()
 
     async def close(self) -> None:
         if self._task is not None:
@@ -84,9 +91,12 @@ class Listener:
                     await self._listen(connection)
                 except _FAILURES as error:
                     log.warning("LISTEN connection failed: %s", type(error).__name__)
+                except Exception:  # a bug here must not end live updates for the life of the process
+                    log.exception("LISTEN connection failed unexpectedly")
                 finally:
                     connection.terminate()  # no goodbye: the socket may be dead already
                 log.warning("LISTEN connection lost; reconnecting")
+            self._first_attempt.set()
             await asyncio.sleep(_backoff(failures))
 
     async def _listen(self, connection: asyncpg.Connection) -> None:
@@ -94,6 +104,7 @@ class Listener:
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
         await connection.add_listener(CHANNEL, self._on_notification)
+        self._first_attempt.set()
         self.connections += 1
         if self.connections > 1:
             metrics.LISTENER_RECONNECTS.inc()
