@@ -106,7 +106,8 @@ async def events(state: State, user_id: UserId, last_event_id: LastEventId = Non
     head = heads.cursor(user_id, seq)
     first = None if last_event_id == head else head
     stream = _stream(subscription, heads, settings, first=first, sent=seq)
-    return ServerSentEvent(stream)
+    # no-store, as on every /api/ response (Litestar's SSE default is no-cache).
+    return ServerSentEvent(stream, headers={"Cache-Control": "no-store"})
 
 
 async def _stream(

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from urllib.parse import urlsplit
 
 import asyncpg
 import msgspec
@@ -63,6 +64,8 @@ class Listener:
         Waiting for it means a server that starts with its database up listens before it serves, and
         one that starts without it is not held up: it keeps trying in the background.
         """
+        if "-pooler" in (urlsplit(self._dsn).hostname or ""):
+            log.warning("the LISTEN URL looks pooled (a transaction pooler cannot LISTEN): set LISTEN_DATABASE_URL")
         self._task = asyncio.create_task(self._run(), name="task-changes-listener")
         await self._first_attempt.wait()
 
