@@ -1,4 +1,4 @@
--- Insert one task; with an Idempotency-Key, only when the key is new (or its claim is over 24 hours old).
+-- Insert one task and advance the change feed; with an Idempotency-Key, only when the key is new (or over 24 hours old).
 -- $1 user_id
 -- $2 title
 -- $3 description
@@ -10,17 +10,30 @@
 -- $9 request_hash (of the parsed body; null without a key)
 -- No row back means the key is already claimed: tasks/find_idempotent says by which request.
 -- The unique key, not a lock in Python, makes concurrent repeats create exactly one task.
-WITH claim AS (
+-- The user's counter row is locked before the key is claimed (the join below makes the claim wait for
+-- it), as every write locks it first: one user's writers queue there, so they commit in counter order
+-- and never deadlock over a key. The task is stamped with the bumped counter, and the bump notifies.
+WITH lock AS MATERIALIZED (
+    SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
+), claim AS (
     INSERT INTO idempotency_keys AS k (user_id, key, request_hash, task_id)
     SELECT $1, $8::text, $9::bytea, gen_random_uuid()
+    FROM (VALUES (true)) AS one LEFT JOIN lock ON true
     WHERE $8::text IS NOT NULL
     ON CONFLICT (user_id, key) DO UPDATE
         SET request_hash = excluded.request_hash, task_id = excluded.task_id, created_at = now()
         WHERE k.created_at < now() - interval '24 hours'
     RETURNING task_id
+), bump AS (
+    -- Also the lock itself for a user's first write, or a create without a key (which claims nothing).
+    INSERT INTO task_sync AS s (user_id, change_seq)
+    SELECT $1, 1
+    WHERE $8::text IS NULL OR EXISTS (SELECT FROM claim)
+    ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
+    RETURNING s.change_seq, {notify_change}
 )
-INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags, completed_at)
+INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags, completed_at, change_seq)
 SELECT $1, coalesce((SELECT task_id FROM claim), gen_random_uuid()), $2, $3, $4::text, $5, $6, $7,
-       CASE WHEN $4::text = 'completed' THEN now() END
-WHERE $8::text IS NULL OR EXISTS (SELECT FROM claim)
+       CASE WHEN $4::text = 'completed' THEN now() END, b.change_seq
+FROM bump AS b
 RETURNING {task_columns}

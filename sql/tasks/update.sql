@@ -13,12 +13,17 @@
 -- $12 tags (null: keep)
 -- The status pair says set, toggle and the `completed: false` shorthand alike: a toggle is ('pending', 'completed'),
 -- the shorthand ('pending', null), a status or a delete the same value twice (service.schemas.TaskChange).
--- The row is locked first, so fields not sent are read from the latest committed task, never a stale copy.
-WITH current AS (
-    SELECT *
-    FROM tasks
-    WHERE user_id = $1 AND id = $2 AND status <> 'deleted'
-    FOR UPDATE
+-- The user's counter row is locked first (the task's lock waits for it through the join), as every write
+-- locks it first: one user's writers queue there, so they commit in counter order and never deadlock.
+-- Then the task's row, so fields not sent are read from the latest committed task, never a stale copy.
+-- A change bumps the counter, stamps the task with it and notifies; no change (or a stale If-Match) does none.
+WITH lock AS MATERIALIZED (
+    SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
+), current AS (
+    SELECT t.*
+    FROM tasks AS t LEFT JOIN lock ON true
+    WHERE t.user_id = $1 AND t.id = $2 AND t.status <> 'deleted'
+    FOR UPDATE OF t
 ), proposed AS (
     SELECT coalesce($4::text, c.title) AS title,
            CASE WHEN $5::boolean THEN $6::text ELSE c.description END AS description,
@@ -34,6 +39,13 @@ WITH current AS (
     FROM proposed AS p, current AS c
     WHERE (c.title, c.description, c.status, c.priority, c.due_date, c.tags)
           IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags)
+      AND ($3::integer IS NULL OR c.version = $3::integer)
+), bump AS (
+    INSERT INTO task_sync AS s (user_id, change_seq)
+    SELECT $1, 1
+    WHERE EXISTS (SELECT FROM changed)
+    ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
+    RETURNING s.change_seq, {notify_change}
 ), updated AS (
     UPDATE tasks AS t
     SET title = p.title, description = p.description, status = p.status, priority = p.priority,
@@ -42,10 +54,9 @@ WITH current AS (
         completed_at = CASE p.status WHEN 'completed' THEN coalesce(t.completed_at, now())
                                      WHEN 'deleted' THEN t.completed_at END,
         deleted_at = CASE WHEN p.status = 'deleted' THEN now() END,
-        version = t.version + 1, updated_at = now()
-    FROM changed AS p
+        version = t.version + 1, updated_at = now(), change_seq = b.change_seq
+    FROM changed AS p, bump AS b
     WHERE t.user_id = $1 AND t.id = $2
-      AND ($3::integer IS NULL OR t.version = $3::integer)
     RETURNING t.*
 ), answer AS (
     -- stale: If-Match named another version; the row is the task as it is, so the 412 carries its ETag
