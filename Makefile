@@ -19,7 +19,7 @@ export UV_NO_PROGRESS := 1
 # Local runs sign and verify with a generated secret unless a key source is configured.
 WITH_DEV_SECRET = if [ -z "$${JWT_SECRET}$${BETTER_AUTH_SECRET}$${JWT_JWKS_URL}" ]; then export JWT_SECRET="$$(cat $(DEV_SECRET))"; fi;
 
-.PHONY: help install run test lint migrate token bench clean
+.PHONY: help install run test lint migrate purge token bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ lint: install ## ruff and mypy --strict
 
 migrate: install ## apply pending migrations (DATABASE_URL, or the embedded PostgreSQL)
 	$(PY) -m service migrate
+
+purge: install ## drop tombstones older than SYNC_RETENTION_DAYS (30) from the change feed; run daily
+	$(PY) -m service purge
 
 token: install $(DEV_SECRET) ## print a token for USER (make token USER=alice)
 	@test -n "$(USER)" || { echo "usage: make token USER=alice" >&2; exit 2; }

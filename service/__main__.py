@@ -1,4 +1,4 @@
-"""CLI: `python -m service serve | migrate | token USER_ID [--ttl SECONDS]`."""
+"""CLI: `python -m service serve | migrate | purge | token USER_ID [--ttl SECONDS]`."""
 
 from __future__ import annotations
 
@@ -113,6 +113,26 @@ def run_migrations(settings: config.Settings) -> None:
         print(f"migrations: {applied} applied", file=sys.stderr)
 
 
+def run_purge(settings: config.Settings) -> None:
+    import asyncio
+
+    import asyncpg
+
+    from service.errors import Unavailable
+    from service.purge import purge
+
+    with database(settings, owner=False) as url:
+        try:
+            report = asyncio.run(purge(settings, url))
+        except (OSError, asyncpg.PostgresError, Unavailable) as error:
+            raise config.ConfigError(f"cannot purge, the database is not reachable ({type(error).__name__})") from None
+        print(
+            f"purge: {report.tombstones} tombstones of {report.users} users, older than "
+            f"{settings.sync_retention_days} days",
+            file=sys.stderr,
+        )
+
+
 def healthcheck(settings: config.Settings) -> int:
     """The container's HEALTHCHECK: GET /health on this instance's port."""
     import urllib.request
@@ -135,13 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="apply migrations, then serve with granian")
     commands.add_parser("migrate", help="apply pending migrations (MIGRATIONS_DATABASE_URL, else DATABASE_URL)")
+    commands.add_parser("purge", help="hard-delete tombstones older than SYNC_RETENTION_DAYS (run it daily)")
     commands.add_parser("healthcheck", help="exit 0 when /health answers on PORT")
     token_parser = commands.add_parser("token", help="print an HS256 token for local use")
     token_parser.add_argument("user_id")
     token_parser.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
     args = parser.parse_args(argv)
     try:
-        settings = config.from_env(need_keys=args.command not in ("migrate", "healthcheck"))
+        settings = config.from_env(need_keys=args.command not in ("migrate", "healthcheck", "purge"))
         if args.command == "token" and settings.jwt_secret is None:
             raise config.ConfigError("token needs JWT_SECRET (or BETTER_AUTH_SECRET) to sign with")
         if args.command == "token" and (args.ttl < 1 or not args.user_id.strip()):
@@ -154,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             serve(settings)
         elif args.command == "migrate":
             run_migrations(settings)
+        elif args.command == "purge":
+            run_purge(settings)
         elif args.command == "healthcheck":
             return healthcheck(settings)
         else:

@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from service import config, docs, logs, metrics
 from service.auth import JWTAuthMiddleware, build_verifier
+from service.changes import ChangesController
 from service.cursors import CursorCodec, cursor_secret
 from service.edge import Edge
 from service.errors import EXCEPTION_HANDLERS
@@ -71,7 +72,9 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
             if counter is not None:
                 await counter.close()
 
-    api = Router(path="/", route_handlers=[TaskController, events], middleware=_api_middleware(settings, counter))
+    api = Router(
+        path="/", route_handlers=[ChangesController, TaskController, events], middleware=_api_middleware(settings, counter)
+    )
     app = Litestar(
         route_handlers=[api, health, ready, metrics.MetricsController],
         lifespan=[lifespan],

@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_per_minute: int = 0
     redis_url: str | None = None
     cursor_secret: str | None = None
+    sync_retention_days: int = 30
     access_log: bool = True
     listen_database_url: str | None = None  # None: DATABASE_URL
     sse_heartbeat_seconds: float = 15.0
@@ -69,6 +70,7 @@ _NUMBERS: tuple[tuple[str, str, float], ...] = (
     ("SSE_HEARTBEAT_SECONDS", "sse_heartbeat_seconds", 0.1),
     ("SSE_MAX_SECONDS", "sse_max_seconds", 1),
     ("SSE_MAX_STREAMS_PER_USER", "sse_max_streams_per_user", 1),
+    ("SYNC_RETENTION_DAYS", "sync_retention_days", 0),
 )
 
 _STRINGS: tuple[tuple[str, str], ...] = (

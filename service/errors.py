@@ -99,6 +99,12 @@ class PreconditionFailed(ServiceError):
         return {"ETag": f'"{self.version}"'}  # the task's current ETag, so a client can retry without a GET
 
 
+class SyncCursorExpired(ServiceError):
+    status_code = 410
+    code = "SYNC_CURSOR_EXPIRED"
+    message = "This sync cursor is older than the kept history; drop the local copy and sync again without a cursor."
+
+
 class PayloadTooLarge(ServiceError):
     status_code = 413
     code = "PAYLOAD_TOO_LARGE"

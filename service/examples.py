@@ -8,6 +8,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 
 from service.errors import ErrorBody
+from service.feed import ChangesEnvelope
 from service.schemas import TaskEnvelope, TaskListEnvelope
 
 TASK: dict[str, Any] = {
@@ -81,3 +82,59 @@ WRITE_RESPONSES = {
     **dict([NOT_FOUND, PRECONDITION, INVALID]),
 }
 DELETE_RESPONSES = {**COMMON, **dict([NOT_FOUND, PRECONDITION])}
+
+CURSOR_EXPIRED = _error(
+    410,
+    "SYNC_CURSOR_EXPIRED",
+    "This sync cursor is older than the kept history; drop the local copy and sync again without a cursor.",
+)
+BAD_CURSOR = _error(
+    422,
+    "VALIDATION_ERROR",
+    "cursor: is not a change-feed cursor for this user; start a full sync without it",
+    {
+        "errors": [
+            {"field": "cursor", "message": "is not a change-feed cursor for this user; start a full sync without it"}
+        ]
+    },
+)
+CHANGES_RESPONSES = {
+    200: ResponseSpec(
+        ChangesEnvelope,
+        description="One page of changes; follow meta.next_cursor while meta.has_more is true",
+        generate_examples=False,
+        examples=[
+            Example(
+                summary="an incremental page",
+                value={
+                    "status": "success",
+                    "data": {
+                        "changed": [TASK],
+                        "deleted": [
+                            {
+                                "id": "9b2e4c1a-0d7f-4e8b-8a31-6c5d2f1e0a93",
+                                "version": 4,
+                                "deleted_at": "2026-02-16T15:02:11.120394Z",
+                            }
+                        ],
+                    },
+                    "meta": {"next_cursor": "WzQyLG51bGwsbnVsbF0.q8V...", "has_more": False, "full_sync": False},
+                },
+            ),
+            Example(
+                summary="a full sync, more to come",
+                value={
+                    "status": "success",
+                    "data": {"changed": [TASK], "deleted": []},
+                    "meta": {
+                        "next_cursor": "WzE3LCIzZjBjOWE4ZS0uLi4iLDQyXQ.Zt1...",
+                        "has_more": True,
+                        "full_sync": True,
+                    },
+                },
+            ),
+        ],
+    ),
+    **COMMON,
+    **dict([CURSOR_EXPIRED, BAD_CURSOR]),
+}

@@ -39,10 +39,6 @@ class FeedPosition:
     def full_sync(self) -> bool:
         return self.walk_head is not None
 
-    def tombstone_floor(self) -> int:
-        """Tombstones above this change_seq are still needed by this walk; ones purged there break it."""
-        return self.seq if self.walk_head is None else self.walk_head
-
 
 class FeedCursorCodec:
     def __init__(self, secret: bytes) -> None:

@@ -7,6 +7,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from service.config import Settings
 from service.errors import IdempotencyKeyReused, PreconditionFailed, TaskNotFound, Unavailable, ValidationFailed
+from service.feed import FeedQuery, FeedRead, Tombstone
 from service.listing import SORTS, ListQuery, render
 from service.schemas import DELETION, Task, TaskChange, TaskCreate
 from service.statements import STATEMENTS, Statement
@@ -29,6 +31,9 @@ COUNT_TASKS = STATEMENTS["tasks/count"]
 FIND_IDEMPOTENT = STATEMENTS["tasks/find_idempotent"]
 UPDATE_TASK = STATEMENTS["tasks/update"]
 HEAD_SEQ = STATEMENTS["sync/head"]
+CHANGES = STATEMENTS["sync/changes"]
+PURGE_CANDIDATES = STATEMENTS["system/purge_candidates"]
+PURGE_TOMBSTONES = STATEMENTS["sync/purge"]
 
 # Failures that mean "the database is not there right now": the client should retry, not report a bug.
 _UNAVAILABLE = (
@@ -137,6 +142,30 @@ class Gateway:
         """The user's change counter: every change stamped up to it has committed."""
         async with self._connection() as connection:
             return int(await connection.fetchval(HEAD_SEQ.text, user_id))
+
+    async def read_changes(self, user_id: str, query: FeedQuery) -> FeedRead:
+        """The counter, the horizon and the changes after the query's position, in one snapshot."""
+        async with self._connection() as connection:
+            rows = await connection.fetch(CHANGES.text, user_id, *query.after(), query.limit + 1)
+        head, horizon = rows[0]["head"], rows[0]["horizon"]
+        changes: list[tuple[int, Task | Tombstone]] = []
+        for row in rows:
+            if row["id"] is None:
+                break  # no change after the position: the one row carries the counter only
+            deleted = row["deleted_at"]
+            change = Task(*row[4:]) if deleted is None else Tombstone(row["id"], row["version"], deleted)
+            changes.append((row["change_seq"], change))
+        return FeedRead(head, horizon, changes)
+
+    async def purge_candidates(self, deleted_before: datetime) -> list[str]:
+        """Every user holding a tombstone deleted before the cutoff (a system statement: it reads across users)."""
+        async with self._connection() as connection:
+            return [row[0] for row in await connection.fetch(PURGE_CANDIDATES.text, deleted_before)]
+
+    async def purge_tombstones(self, user_id: str, deleted_before: datetime) -> int:
+        """Hard-delete the user's tombstones deleted before the cutoff and raise the horizon; how many went."""
+        async with self._connection() as connection:
+            return int(await connection.fetchval(PURGE_TOMBSTONES.text, user_id, deleted_before))
 
     # -- tasks ------------------------------------------------------------------------------------
 

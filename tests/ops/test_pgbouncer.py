@@ -297,3 +297,32 @@ async def test_without_pgbouncer_the_app_answers_503(server_url: str, bounced_ur
             assert ready.status_code == 503, ready.text
     finally:
         own.stop()
+
+
+async def test_the_change_feed_through_pgbouncer(bounced_url: str, user: str) -> None:
+    """Concurrent writes and feed walks through the pooler: the replica ends equal to the live tasks, and the
+    change-counter locking (one statement per write) needs no session state the pooler would lose."""
+    from tests.feed.sync import Replica
+
+    async with concurrent_client(bounced_url) as (_, client):
+        headers = auth(user)
+        replica = Replica()
+        await replica.sync(client, user, limit=3)
+        created = await asyncio.wait_for(
+            asyncio.gather(
+                *(client.post(f"/api/{user}/tasks", json={"title": f"t{i}"}, headers=headers) for i in range(12))
+            ),
+            30,
+        )
+        ids = [response.json()["data"]["id"] for response in created]
+        writes = [client.patch(f"/api/{user}/tasks/{task_id}/complete", headers=headers) for task_id in ids[:6]]
+        writes += [client.delete(f"/api/{user}/tasks/{task_id}", headers=headers) for task_id in ids[6:9]]
+        walks = [Replica().sync(client, user, limit=2) for _ in range(3)]
+        answers, _ = await asyncio.wait_for(
+            asyncio.gather(asyncio.gather(*writes), asyncio.gather(*walks, replica.sync(client, user, limit=4))), 60
+        )
+        assert [r.status_code for r in answers] == [200] * 6 + [204] * 3
+        await replica.sync(client, user, limit=4)
+        listed = await client.get(f"/api/{user}/tasks", params={"limit": 100}, headers=headers)
+        assert replica.tasks == {task["id"]: task for task in listed.json()["data"]}
+        assert sorted(replica.tasks) == sorted(ids[:6] + ids[9:])

@@ -19,14 +19,14 @@ import pytest
 from psycopg import sql
 
 from service import migrate
-from service.gateway import count_text, list_text
+from service.gateway import CHANGES, count_text, list_text
 from service.listing import SORTS, given_of
 from tests.conftest import create_scratch_database, drop_database, with_database
 
 TARGET = "explain_target"
 SEED = """
 INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags,
-                   completed_at, created_at, updated_at, deleted_at)
+                   completed_at, created_at, updated_at, deleted_at, change_seq)
 SELECT CASE WHEN g <= 10000 THEN %(target)s ELSE 'explain_other_' || (g %% 1900) END,
        gen_random_uuid(),
        'Task ' || g || ' ' || substr(md5(g::text), 1, 8),
@@ -38,7 +38,8 @@ SELECT CASE WHEN g <= 10000 THEN %(target)s ELSE 'explain_other_' || (g %% 1900)
        CASE WHEN s.status = 'completed' THEN s.created + interval '1 day' END,
        s.created,
        s.created + (g %% 500) * interval '1 minute',
-       CASE WHEN s.status = 'deleted' THEN s.created + interval '2 days' END
+       CASE WHEN s.status = 'deleted' THEN s.created + interval '2 days' END,
+       g
 FROM generate_series(1, 200000) AS g
 CROSS JOIN LATERAL (
     SELECT (ARRAY['pending', 'pending', 'in_progress', 'completed', 'deleted'])[1 + (g / 7) %% 5] AS status,
@@ -73,6 +74,9 @@ def seeded(server_url: str) -> Iterator[psycopg.Connection[Any]]:
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute("SET synchronous_commit = off")
             connection.execute(SEED, {"target": TARGET})
+            connection.execute(
+                "INSERT INTO task_sync (user_id, change_seq) SELECT user_id, max(change_seq) FROM tasks GROUP BY user_id"
+            )
             connection.execute("ANALYZE tasks")
             yield connection
     finally:
@@ -154,3 +158,19 @@ def test_seed_has_the_intended_shape(seeded: psycopg.Connection[Any]) -> None:
     target, users, deleted, undated = counts
     assert (target, users) == (10_000, 1_901)
     assert 0 < deleted < 200_000 and 0 < undated < 200_000
+
+
+@pytest.mark.parametrize(
+    ("label", "after"),
+    [
+        ("full sync, first page", (0, None, None)),
+        ("incremental, mid-walk", (100_000, UUID(int=0), -1)),
+        ("full sync, later page", (5_000, UUID(int=2**128 - 1), 150_000)),
+    ],
+)
+def test_the_change_feed_seeks_its_index(seeded: psycopg.Connection[Any], label: str, after: tuple[Any, ...]) -> None:
+    """A feed page reads (user_id, change_seq, id) in order from its position: no scan, no sort."""
+    for mode in MODES:
+        plan = explain(seeded, mode, CHANGES.text, (TARGET, *after, 501))
+        assert "Index Scan using tasks_user_change_idx on tasks" in plan, f"{label} ({mode}):\n{plan}"
+        assert "Seq Scan on tasks" not in plan and "Sort" not in plan, f"{label} ({mode}):\n{plan}"
