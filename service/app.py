@@ -73,7 +73,9 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
                 await counter.close()
 
     api = Router(
-        path="/", route_handlers=[ChangesController, TaskController, events], middleware=_api_middleware(settings, counter)
+        path="/",
+        route_handlers=[ChangesController, TaskController, events],
+        middleware=_api_middleware(settings, counter),
     )
     app = Litestar(
         route_handlers=[api, health, ready, metrics.MetricsController],

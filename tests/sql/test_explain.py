@@ -75,7 +75,8 @@ def seeded(server_url: str) -> Iterator[psycopg.Connection[Any]]:
             connection.execute("SET synchronous_commit = off")
             connection.execute(SEED, {"target": TARGET})
             connection.execute(
-                "INSERT INTO task_sync (user_id, change_seq) SELECT user_id, max(change_seq) FROM tasks GROUP BY user_id"
+                "INSERT INTO task_sync (user_id, change_seq)"
+                " SELECT user_id, max(change_seq) FROM tasks GROUP BY user_id"
             )
             connection.execute("ANALYZE tasks")
             yield connection
