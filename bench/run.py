@@ -267,7 +267,8 @@ def run_live(bench: Bench) -> None:
     """1,000 streams on one worker, writes at 100/s; the streams outlive the run (SSE_MAX_SECONDS)."""
     print(f"\nlive updates: {live.STREAMS} streams, writes at {live.WRITES_PER_SECOND}/s", flush=True)
     with service(bench, 1, SSE_MAX_SECONDS=str(int(bench.duration) + 600)) as url:
-        bench.live = asyncio.run(live.run(url, bench.secret, procs.only_child(bench.service_pid), bench.duration))
+        worker = procs.only_child(bench.service_pid)
+        bench.live = asyncio.run(live.run(url, bench.db_url, bench.secret, worker, bench.duration))
     live.print_row(bench.live)
 
 

@@ -4,11 +4,15 @@ Each of USERS users has STREAMS / USERS streams open (tabs, devices) and one tas
 users' tasks round-robin through the HTTP API, one write per user at a time, so the k-th write of a user
 takes its change counter from h to h + 1. Each event's cursor says which change it is at or after (the
 bench reads the counter out of the cursor, a format of this project; clients never need to), so for every
-stream of the written user the bench records the time from sending the write to reading the first event
-that covers it. That is an upper bound of commit-to-event: it also holds the write's own request time.
-After the last write, events still have SETTLE_SECONDS to arrive; a (write, stream) pair that never got
-one is missed. The worker's memory per open stream is its RSS growth from opening the streams, divided
-by their number.
+stream of the written user the bench knows when the first event covering the write arrived.
+
+Commit-to-event is measured on the bench's clock: the bench LISTENs on the same channel as the service,
+so the moment its own connection receives a write's notification is the commit as any listener sees it;
+the latency is from then to the event read off the stream (the service's own path: its LISTEN connection,
+the fan-out, the stream, the socket). Write-sent-to-event is reported too: an upper bound that also holds
+the write request's own time. After the last write, events still have SETTLE_SECONDS to arrive; a (write,
+stream) pair that never got one is missed. The worker's memory per open stream is its RSS growth from
+opening the streams, divided by their number.
 
 The stream client is raw asyncio sockets (HTTP/1.1, chunked), light enough that 1,000 streams cost the
 client little of the CPU it shares with the service.
@@ -21,10 +25,11 @@ import base64
 import json
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import jwt
 
@@ -51,20 +56,19 @@ class LiveResult:
     write_errors: int
     deliveries: int  # (write, stream) pairs that got their event
     missed: int  # pairs that never did
-    p50_ms: float
+    p50_ms: float  # commit (the notification, as the bench's own LISTEN connection received it) to event
     p95_ms: float
     p99_ms: float
+    sent_p95_ms: float  # write sent to event: the write request's own time included
+    write_p95_ms: float  # the write request alone
     server_p95_ms: float | None  # tasks_sse_event_delay_seconds (notification to event), from its buckets
     rss_before_mib: float
     rss_streams_mib: float
     kib_per_stream: float
     seconds: float
-    latencies_ms: list[float] = field(default_factory=list, repr=False)
 
     def as_json(self) -> dict[str, object]:
-        document = asdict(self)
-        document.pop("latencies_ms")
-        return document
+        return asdict(self)
 
 
 def cursor_seq(cursor: str) -> int:
@@ -77,9 +81,10 @@ def cursor_seq(cursor: str) -> int:
 class Stream:
     """One event stream over a raw socket; `seen` is the highest change counter an event has covered."""
 
-    def __init__(self, user: str, token: str, writes: list[Write], latencies: list[float]) -> None:
+    def __init__(self, user: str, token: str, writes: list[Write]) -> None:
         self.user, self.token = user, token
-        self.writes, self.latencies = writes, latencies
+        self.writes = writes
+        self.delivered: list[tuple[Write, float]] = []  # each write covered, and when its event came
         self.seen = -1
         self.first = asyncio.Event()
         self._covered = 0  # writes[:_covered] are covered by an event already
@@ -124,7 +129,7 @@ class Stream:
             return
         self.seen = max(self.seen, seq)
         while self._covered < len(self.writes) and self.writes[self._covered].seq <= self.seen:
-            self.latencies.append((now - self.writes[self._covered].sent) * 1000)
+            self.delivered.append((self.writes[self._covered], now))
             self._covered += 1
 
     def missed(self) -> int:
@@ -172,20 +177,21 @@ async def _seed(client: httpx.AsyncClient, users: list[str], tokens: dict[str, s
     return tasks
 
 
-async def run(base_url: str, secret: str, worker_pid: int, duration: float) -> LiveResult:
+async def run(base_url: str, db_url: str, secret: str, worker_pid: int, duration: float) -> LiveResult:
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     now = int(time.time())
     users = [f"live_{i:04d}" for i in range(USERS)]
     tokens = {u: jwt.encode({"sub": u, "iat": now, "exp": now + 3600}, secret, algorithm="HS256") for u in users}
     writes: dict[str, list[Write]] = {u: [] for u in users}
-    latencies: list[float] = []
+    notified: dict[tuple[str, int], float] = {}  # (user, change counter) -> when the bench's LISTEN heard it
     limits = httpx.Limits(max_connections=20)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
         task_ids = await _seed(client, users, tokens)
         rss_before = rss_mib(worker_pid)
-        streams = [Stream(users[i % USERS], tokens[users[i % USERS]], writes[users[i % USERS]], latencies)
-                   for i in range(STREAMS)]  # fmt: skip
+        streams = [Stream(users[i % USERS], tokens[users[i % USERS]], writes[users[i % USERS]]) for i in range(STREAMS)]
+        listener = await asyncpg.connect(db_url)
+        await listener.add_listener("task_changes", lambda *args: _heard(notified, args[-1]))
         readers = await _open_all(streams, host, port)
         try:
             await asyncio.wait_for(asyncio.gather(*(s.first.wait() for s in streams)), OPEN_TIMEOUT_SECONDS)
@@ -197,29 +203,43 @@ async def run(base_url: str, secret: str, worker_pid: int, duration: float) -> L
             await asyncio.sleep(SETTLE_SECONDS)
             server_p95 = histogram_p95((await client.get("/metrics")).text, "tasks_sse_event_delay_seconds")
         finally:
+            await listener.close()
             for stream in streams:
                 stream.close()
             for reader in readers:
                 reader.cancel()
             await asyncio.gather(*readers, return_exceptions=True)
-    ordered = sorted(latencies) or [0.0]
+    delivered = [(s.user, write, at) for s in streams for write, at in s.delivered]
+    committed = sorted((at - notified.get((user, w.seq), w.sent)) * 1000 for user, w, at in delivered) or [0.0]
+    sent = sorted((at - w.sent) * 1000 for _, w, at in delivered) or [0.0]
+    requests = sorted((w.answered - w.sent) * 1000 for ws in writes.values() for w in ws if w.answered) or [0.0]
     return LiveResult(
         streams=STREAMS,
         users=USERS,
         writes=sum(len(w) for w in writes.values()),
         write_errors=errors,
-        deliveries=len(latencies),
+        deliveries=len(delivered),
         missed=sum(s.missed() for s in streams),
-        p50_ms=statistics.median(ordered),
-        p95_ms=ordered[int(0.95 * (len(ordered) - 1))],
-        p99_ms=ordered[int(0.99 * (len(ordered) - 1))],
+        p50_ms=statistics.median(committed),
+        p95_ms=_percentile(committed, 0.95),
+        p99_ms=_percentile(committed, 0.99),
+        sent_p95_ms=_percentile(sent, 0.95),
+        write_p95_ms=_percentile(requests, 0.95),
         server_p95_ms=None if server_p95 is None else server_p95 * 1000,
         rss_before_mib=rss_before,
         rss_streams_mib=rss_streams,
         kib_per_stream=(rss_streams - rss_before) * 1024 / STREAMS,
         seconds=seconds,
-        latencies_ms=latencies,
     )
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[int(share * (len(ordered) - 1))]
+
+
+def _heard(notified: dict[tuple[str, int], float], payload: object) -> None:
+    change = json.loads(str(payload))
+    notified[(change["user_id"], change["seq"])] = time.monotonic()
 
 
 async def _open_all(streams: list[Stream], host: str, port: int) -> list[asyncio.Task[None]]:
@@ -279,8 +299,10 @@ def print_row(result: LiveResult) -> None:
     print(
         f"\nlive updates (1 worker): {result.streams} streams ({result.users} users), {result.writes} writes "
         f"at {WRITES_PER_SECOND}/s over {result.seconds:.1f} s\n"
-        f"  write sent -> event: p50 {result.p50_ms:.1f} ms  p95 {result.p95_ms:.1f} ms  p99 {result.p99_ms:.1f} ms"
-        f"  (server notify -> event p95 {server} ms)\n"
+        f"  commit -> event: p50 {result.p50_ms:.1f} ms  p95 {result.p95_ms:.1f} ms  p99 {result.p99_ms:.1f} ms"
+        f"  (server's notification -> event p95 {server} ms)\n"
+        f"  write sent -> event p95 {result.sent_p95_ms:.1f} ms"
+        f" (the write request alone: p95 {result.write_p95_ms:.1f} ms)\n"
         f"  deliveries {result.deliveries}, missed {result.missed}, write errors {result.write_errors}\n"
         f"  worker RSS {result.rss_before_mib:.1f} -> {result.rss_streams_mib:.1f} MiB with the streams open: "
         f"{result.kib_per_stream:.1f} KiB per stream"
