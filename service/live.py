@@ -139,21 +139,26 @@ def close_on_stop_signal(hub: Hub) -> Callable[[], None]:
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     loop = asyncio.get_running_loop()
-    installed: list[tuple[signal.Signals, Callable[[int, FrameType | None], object]]] = []
-    for signum in _STOP_SIGNALS:
-        previous = signal.getsignal(signum)
-        if not callable(previous):
-            continue
+    installed: list[tuple[signal.Signals, Callable[..., object], Callable[..., object]]] = []
 
-        def on_signal(number: int, frame: FrameType | None, previous: Callable[..., object] = previous) -> None:
-            loop.call_soon_threadsafe(hub.close)
+    def closer(previous: Callable[..., object]) -> Callable[[int, FrameType | None], None]:
+        def on_signal(number: int, frame: FrameType | None) -> None:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(hub.close)
             previous(number, frame)
 
-        signal.signal(signum, on_signal)
-        installed.append((signum, previous))
+        return on_signal
+
+    for signum in _STOP_SIGNALS:
+        previous = signal.getsignal(signum)
+        if callable(previous):
+            ours = closer(previous)
+            signal.signal(signum, ours)
+            installed.append((signum, ours, previous))
 
     def undo() -> None:
-        for signum, previous in installed:
-            signal.signal(signum, previous)
+        for signum, ours, previous in installed:
+            if signal.getsignal(signum) is ours:  # not if another handler was chained in front since
+                signal.signal(signum, previous)
 
     return undo

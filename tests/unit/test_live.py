@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import signal
 
 import pytest
 
 from service.errors import TooManyStreams, Unavailable
 from service.events import PING, RETRY, changed
-from service.live import Hub, News
+from service.live import Hub, News, close_on_stop_signal
 
 
 def _soon() -> float:
@@ -87,3 +89,34 @@ def test_the_exact_bytes_of_each_message() -> None:
     assert PING.encode() == b": ping\r\n\r\n"
     assert RETRY.encode() == b"retry: 3000\r\n\r\n"
     assert changed("abc.def").encode() == b'id: abc.def\r\nevent: changed\r\ndata: {"cursor":"abc.def"}\r\n\r\n'
+
+
+async def test_a_stop_signal_closes_the_hub_and_still_reaches_the_servers_handler() -> None:
+    """granian's worker has its own SIGTERM handler; ours runs in front of it and passes the signal on."""
+    received: list[int] = []
+    server_handler = signal.signal(signal.SIGTERM, lambda number, _frame: received.append(number))
+    try:
+        hub = Hub(max_per_user=5)
+        undo = close_on_stop_signal(hub)
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(100):
+            if hub.closing:
+                break
+            await asyncio.sleep(0.01)
+        assert hub.closing
+        assert received == [signal.SIGTERM]
+        undo()
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0.05)
+        assert received == [signal.SIGTERM, signal.SIGTERM]  # the server's handler alone again
+    finally:
+        signal.signal(signal.SIGTERM, server_handler)
+
+
+async def test_without_a_server_handler_nothing_is_chained() -> None:
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        close_on_stop_signal(Hub(max_per_user=5))()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
