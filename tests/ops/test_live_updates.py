@@ -1,9 +1,10 @@
 """Live updates across real servers: two instances on one database, the LISTEN connection killed under them,
 the per-user cap, heartbeats, the maximum duration, SIGTERM with open streams, and Bearer-only auth.
 
-The servers are real granian processes on 127.0.0.1. Changes are announced with the notification every
-write transaction sends (`pg_notify('task_changes', ...)`), issued here directly, so these tests hold the
-listener and the streams to the payload alone.
+The servers are real granian processes on 127.0.0.1. One test writes through the API (end to end);
+the others announce changes with the notification every write transaction sends
+(`pg_notify('task_changes', ...)`), issued here directly, so they hold the listener and the streams to
+the payload alone and can send bursts and stale numbers at will.
 """
 
 from __future__ import annotations
@@ -133,6 +134,36 @@ async def test_a_change_reaches_streams_on_both_instances(
             assert event.fields["id"] == head(user, 41)
             assert json.loads(event.fields["data"]) == {"cursor": head(user, 41)}
         await others.quiet(0.5)  # another user's change is not this user's news
+
+
+async def test_an_http_write_on_one_instance_reaches_streams_on_the_other(
+    pair: tuple[Server, Server], user: str
+) -> None:
+    """End to end: the write path's own notification, committed on A, heard by B's listener."""
+    headers = {"Authorization": f"Bearer {make_token(user)}"}
+    async with _client(pair[0]) as a, _client(pair[1]) as b, stream(b, user) as on_b:
+        start = await on_b.event(within=10)
+        sent = time.monotonic()
+        created = await a.post(f"/api/{user}/tasks", json={"title": "from A"}, headers=headers)
+        assert created.status_code == 201, created.text
+        event = await on_b.event(within=DELIVERY_SECONDS * HEADROOM)
+        assert time.monotonic() - sent < DELIVERY_SECONDS * HEADROOM
+        assert event.fields["id"] != start.fields["id"]
+        # The event's cursor is at or after the change: the feed read from it no longer holds it.
+        feed = await b.get(f"/api/{user}/tasks/changes", params={"cursor": event.fields["id"]}, headers=headers)
+        assert feed.status_code == 200, feed.text
+        assert feed.json()["data"] == {"changed": [], "deleted": []}
+        task = created.json()["data"]
+        # A write that changes nothing advances nothing, so it sends nothing.
+        same = await a.patch(f"/api/{user}/tasks/{task['id']}", json={"title": "from A"}, headers=headers)
+        assert same.status_code == 200 and same.json()["data"]["version"] == task["version"]
+        await on_b.quiet(1.0)
+        deleted = await a.delete(f"/api/{user}/tasks/{task['id']}", headers=headers)
+        assert deleted.status_code == 204
+        event = await on_b.event(within=DELIVERY_SECONDS * HEADROOM)
+        feed = await b.get(f"/api/{user}/tasks/changes", params={"cursor": start.fields["id"]}, headers=headers)
+        assert [t["id"] for t in feed.json()["data"]["deleted"]] == [task["id"]]
+        assert feed.json()["meta"]["next_cursor"] == event.fields["id"]
 
 
 async def test_a_burst_is_merged_and_never_replayed(
