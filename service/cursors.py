@@ -18,7 +18,8 @@ from uuid import UUID
 import msgspec
 
 from service.errors import FieldError, ValidationFailed
-from service.listing import SORTS, ListQuery, Sort, iso, sort_key
+from service.list_sql import SORTS, Sort, sort_key
+from service.listing import ListQuery, iso
 from service.schemas import Task
 
 

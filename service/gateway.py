@@ -17,7 +17,8 @@ from asyncpg.pool import PoolConnectionProxy
 from service.config import Settings
 from service.errors import IdempotencyKeyReused, PreconditionFailed, TaskNotFound, Unavailable, ValidationFailed
 from service.feed import FeedQuery, FeedRead, Tombstone
-from service.listing import SORTS, ListQuery, render
+from service.list_sql import SORTS, render
+from service.listing import ListQuery
 from service.schemas import DELETION, Task, TaskChange, TaskCreate
 from service.statements import STATEMENTS, Statement
 

@@ -1,133 +1,32 @@
-"""The list query of GET /api/{user_id}/tasks: filters, sort, limit and a signed keyset cursor.
+"""The list query of GET /api/{user_id}/tasks: its parameters, parsed and documented from one table.
 
-Every bad parameter is named in one 422. The SQL varies only by sort: each sort has a fixed pair of
-fragments (keyset condition, ORDER BY) below, reviewed here once; request text only ever travels as
-bind parameters.
+Every bad parameter is named in one 422. Each parameter's row holds its parser and its OpenAPI schema,
+so the documentation says exactly what the parser takes. The SQL the query picks is in list_sql.py,
+the cursor that carries it across pages in cursors.py.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import msgspec
-from litestar.datastructures import MultiDict
+from litestar.enums import ParamType
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Operation, Parameter, Schema
 
+from service import query_string
 from service.errors import FieldError, ValidationFailed
-from service.schemas import MAX_TAG, Task, parse_timestamp
+from service.list_sql import DEFAULT_SORT, SORTS, given_of
+from service.schemas import MAX_TAG, Priority, Status, clean_tag, parse_timestamp
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_QUERY = 200
-STATUSES = ("pending", "in_progress", "completed")
-PRIORITIES = ("low", "medium", "high")
-PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2}
-SINGLE = frozenset({"status", "priority", "completed", "q", "due_after", "due_before", "sort", "limit", "cursor"})
-REPEATABLE = frozenset({"tag"})
-
-
-@dataclass(frozen=True, slots=True)
-class Sort:
-    """One sort order: the task field it reads, and the SQL fragments for tasks/list."""
-
-    key: str
-    descending: bool
-    after: str  # keyset condition: strictly after ($8 key, $9 id) in this order
-    order: str
-    first: str  # the first page: $8 and $9 are null (typed, so the statement still prepares)
-
-
-def _plain(column: str, cast: str, descending: bool) -> tuple[str, str]:
-    op, direction = ("<", "DESC") if descending else (">", "ASC")
-    key = f"$8::{cast}"
-    if column.startswith("(lower(title)"):
-        # The cursor carries the title itself: PostgreSQL lower-cases both sides, so the keyset
-        # compares exactly what ORDER BY sorts by (Python's str.lower differs for some letters).
-        key = '(lower($8::text) COLLATE "C")'
-    return f"({column}, id) {op} ({key}, $9::uuid)", f"{column} {direction}, id {direction}"
-
-
-_CASTS = {"created_at": "timestamptz", "updated_at": "timestamptz", "due_date": "timestamptz"}
-
-
-def _due_date(descending: bool) -> tuple[str, str]:
-    """No due date sorts last both ways: it counts as +infinity ascending and -infinity descending."""
-    op, direction, last = ("<", "DESC", "-infinity") if descending else (">", "ASC", "infinity")
-    key = f"coalesce(due_date, '{last}'::timestamptz)"
-    after = f"({key}, id) {op} (coalesce($8::timestamptz, '{last}'::timestamptz), $9::uuid)"
-    return after, f"{key} {direction}, id {direction}"
-
-
-_COLUMNS = {
-    "created_at": ("created_at", "timestamptz"),
-    "updated_at": ("updated_at", "timestamptz"),
-    "priority": ("priority_rank", "smallint"),
-    "title": ('(lower(title) COLLATE "C")', "text"),
-}
-
-
-def _sorts() -> dict[str, Sort]:
-    sorts = {}
-    for key in ("created_at", "updated_at", "due_date", "priority", "title"):
-        for descending in (False, True):
-            if key == "due_date":
-                after, order = _due_date(descending)
-            else:
-                after, order = _plain(*_COLUMNS[key], descending)
-            cast = _CASTS.get(key) or _COLUMNS[key][1]
-            first = f"($8::{cast} IS NULL AND $9::uuid IS NULL)"
-            sorts[("-" if descending else "") + key] = Sort(key, descending, after, order, first)
-    return sorts
-
-
-SORTS = _sorts()
-DEFAULT_SORT = "-created_at"
-
-
-def sort_key(sort: Sort, task: Task) -> Any:
-    """The value the SQL orders by, as a bind parameter for the next page's keyset condition."""
-    if sort.key == "priority":
-        return PRIORITY_RANK[task.priority]
-    value: Any = getattr(task, sort.key)
-    return value
-
-
-# Each filter: its condition when given, and when absent a test of its parameter alone. PostgreSQL
-# runs a condition on parameters alone once, as a gate, so even a generic plan keeps the index
-# conditions of the filters that are given (an `$2 IS NULL OR status = ANY ($2)` would hide them).
-FILTERS: dict[str, tuple[str, str]] = {
-    "statuses": ("status = ANY ($2::text[])", "$2::text[] IS NULL"),
-    "priorities": ("priority = ANY ($3::text[])", "$3::text[] IS NULL"),
-    "tags": ("tags @> $4::text[]", "$4::text[] IS NULL"),
-    "q": ("(strpos(lower(title), $5::text) > 0 OR strpos(lower(description), $5::text) > 0)", "$5::text IS NULL"),
-    "due_after": ("due_date >= $6::timestamptz", "$6::timestamptz IS NULL"),
-    "due_before": ("due_date < $7::timestamptz", "$7::timestamptz IS NULL"),
-}
-
-
-def render(template: str, given: frozenset[str], sort: Sort | None = None, *, first_page: bool = True) -> str:
-    """A list or count template with its fragments filled in: only ever the reviewed constants above."""
-    conditions = "\n  AND ".join(FILTERS[name][0 if name in given else 1] for name in FILTERS)
-    text = template.replace("{filters}", conditions)
-    if sort is not None:
-        text = text.replace("{after}", sort.first if first_page else sort.after).replace("{order}", sort.order)
-    return text
-
-
-def every_rendering(template: str) -> dict[str, str]:
-    """Each shape the template can take, labelled (all sorts and pages; no filter, each filter, all filters)."""
-    filter_sets = {"no filter": frozenset(), "all filters": frozenset(FILTERS)}
-    filter_sets.update({name: frozenset({name}) for name in FILTERS})
-    if "{order}" not in template:
-        return {label: render(template, given) for label, given in filter_sets.items()}
-    return {
-        f"{name} {'first' if first else 'next'} [{label}]": render(template, given, sort, first_page=first)
-        for name, sort in SORTS.items()
-        for first in (True, False)
-        for label, given in filter_sets.items()
-    }
+MAX_CURSOR = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,45 +65,34 @@ class ListQuery:
         return msgspec.json.encode(normal)
 
 
-def given_of(filters: tuple[Any, ...]) -> frozenset[str]:
-    """The names of the filters whose parameters ($2..$7, in order) are set."""
-    return frozenset(name for name, value in zip(FILTERS, filters, strict=True) if value is not None)
+# -- one row per parameter: its parser and its schema ------------------------------------------
 
 
-# -- parsing ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class QueryParam:
+    name: str
+    parse: Callable[[Any], Any]  # the raw value (every value, for a repeatable one) -> the parsed one
+    schema: Schema
+    description: str
+    repeatable: bool = False
 
 
-def parse_list_query(params: MultiDict[str]) -> ListQuery:
-    errors: list[FieldError] = []
-    for name in params:
-        if name not in SINGLE and name not in REPEATABLE:
-            errors.append(FieldError(name, "is not a known query parameter"))
-        elif name in SINGLE and len(params.getall(name)) > 1:
-            errors.append(FieldError(name, "must be given at most once"))
-    values: dict[str, Any] = {}
-    for name, parse in _PARSERS.items():
-        raw = params.getall(name, [])
-        if not raw or (name in SINGLE and len(raw) > 1):
-            continue
-        try:
-            values[name] = parse(raw if name in REPEATABLE else raw[0])
-        except ValueError as error:
-            errors.append(FieldError(name, str(error)))
-    if errors:
-        raise ValidationFailed.of(errors)
-    statuses = _intersect_completed(values.pop("status", None), values.pop("completed", None))
-    renamed = {_FIELD_OF.get(name, name): value for name, value in values.items()}
-    return ListQuery(statuses=statuses, **renamed)
+def _one_of(values: tuple[str, ...]) -> tuple[re.Pattern[str], str]:
+    """A comma-separated list of `values` (spaces around items allowed): the regex, and its text for OpenAPI."""
+    item = f" *(?:{'|'.join(values)}) *"
+    pattern = f"^{item}(?:,{item})*$"
+    return re.compile(pattern), pattern
 
 
-def _csv(allowed: tuple[str, ...]) -> Any:
+def _csv(values: tuple[str, ...]) -> tuple[Callable[[str], list[str]], Schema]:
+    regex, pattern = _one_of(values)
+
     def parse(raw: str) -> list[str]:
-        items = [item.strip() for item in raw.split(",")]
-        if not all(items) or any(item not in allowed for item in items):
-            raise ValueError("must be a comma-separated list of: " + ", ".join(allowed))
-        return sorted(set(items))
+        if not regex.fullmatch(raw):
+            raise ValueError("must be a comma-separated list of: " + ", ".join(values))
+        return sorted({item.strip(" ") for item in raw.split(",")})
 
-    return parse
+    return parse, Schema(type=OpenAPIType.STRING, pattern=pattern, examples=[",".join(values[:2])])
 
 
 def _bool(raw: str) -> bool:
@@ -214,13 +102,7 @@ def _bool(raw: str) -> bool:
 
 
 def _tags(raw: list[str]) -> list[str]:
-    tags = []
-    for value in raw:
-        tag = value.strip().lower()
-        if not tag or len(tag) > MAX_TAG or "\x00" in tag:
-            raise ValueError(f"must be 1 to {MAX_TAG} characters")
-        tags.append(tag)
-    return sorted(set(tags))
+    return sorted({clean_tag(value) for value in raw})
 
 
 def _q(raw: str) -> str:
@@ -244,31 +126,124 @@ def _sort(raw: str) -> str:
 
 
 def _cursor(raw: str) -> str:
-    if not raw or len(raw) > 1024:
+    if not raw or len(raw) > MAX_CURSOR:
         raise ValueError("is not a cursor from this API")
     return raw
 
 
-_FIELD_OF = {"priority": "priorities", "tag": "tags"}
-_PARSERS: dict[str, Any] = {
-    "status": _csv(STATUSES),
-    "priority": _csv(PRIORITIES),
-    "completed": _bool,
-    "tag": _tags,
-    "q": _q,
-    "due_after": parse_timestamp,
-    "due_before": parse_timestamp,
-    "sort": _sort,
-    "limit": _limit,
-    "cursor": _cursor,
+STATUSES: tuple[str, ...] = get_args(Status)
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+_TIMESTAMP = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME, examples=["2026-03-01T00:00:00Z"])
+
+PARAMS = {
+    param.name: param
+    for param in (
+        QueryParam("status", *_csv(STATUSES), "comma-separated statuses; a task matches any of them"),
+        QueryParam("priority", *_csv(PRIORITIES), "comma-separated priorities; a task matches any of them"),
+        QueryParam(
+            "completed",
+            _bool,
+            Schema(type=OpenAPIType.BOOLEAN),
+            "true: completed tasks; false: the others (with `status`, tasks that satisfy both)",
+        ),
+        QueryParam(
+            "tag",
+            _tags,
+            Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_TAG)),
+            "repeatable; the task must have every tag given (case-insensitive, trimmed)",
+            repeatable=True,
+        ),
+        QueryParam(
+            "q",
+            _q,
+            Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_QUERY),
+            "case-insensitive substring of title or description; not blank",
+        ),
+        QueryParam("due_after", parse_timestamp, _TIMESTAMP, "RFC 3339 with an offset; due_after <= due_date"),
+        QueryParam("due_before", parse_timestamp, _TIMESTAMP, "RFC 3339 with an offset; due_date < due_before"),
+        QueryParam(
+            "sort",
+            _sort,
+            Schema(type=OpenAPIType.STRING, enum=list(SORTS), default=DEFAULT_SORT),
+            "a field, `-` first for descending; ties by id; tasks without a due date come last both ways",
+        ),
+        QueryParam(
+            "limit",
+            _limit,
+            Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT),
+            "tasks per page",
+        ),
+        QueryParam(
+            "cursor",
+            _cursor,
+            Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_CURSOR),
+            "meta.next_cursor of the previous page; bound to the same filters and sort",
+        ),
+    )
 }
+
+PARAMETERS = [
+    Parameter(
+        name=param.name,
+        param_in=ParamType.QUERY,
+        required=False,
+        schema=param.schema,
+        description=param.description,
+    )
+    for param in PARAMS.values()
+]
+
+
+@dataclass
+class ListOperation(Operation):
+    """The list route's OpenAPI operation: the handler declares no query arguments (it parses the raw
+    query string), so its parameters come from the table above."""
+
+    def __post_init__(self) -> None:
+        self.parameters = [*(self.parameters or []), *PARAMETERS]
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+def parse_list_query(raw: bytes) -> ListQuery:
+    """The raw query string as a ListQuery, or one 422 naming every bad parameter."""
+    pairs, errors = query_string.pairs(raw)
+    given: dict[str, list[str]] = {}
+    for name, value in pairs:
+        given.setdefault(name, []).append(value)
+    values: dict[str, Any] = {}
+    for name, raw_values in given.items():
+        param = PARAMS.get(name)
+        if param is None:
+            errors.append(FieldError(name, "is not a known query parameter"))
+        elif not param.repeatable and len(raw_values) > 1:
+            errors.append(FieldError(name, "must be given at most once"))
+        else:
+            try:
+                values[name] = param.parse(raw_values if param.repeatable else raw_values[0])
+            except ValueError as error:
+                errors.append(FieldError(name, str(error)))
+    if errors:
+        raise ValidationFailed.of(errors)
+    return ListQuery(
+        statuses=_intersect_completed(values.get("status"), values.get("completed")),
+        priorities=values.get("priority"),
+        tags=values.get("tag"),
+        q=values.get("q"),
+        due_after=values.get("due_after"),
+        due_before=values.get("due_before"),
+        sort=values.get("sort", DEFAULT_SORT),
+        limit=values.get("limit", DEFAULT_LIMIT),
+        cursor=values.get("cursor"),
+    )
 
 
 def _intersect_completed(statuses: list[str] | None, completed: bool | None) -> list[str] | None:
     """`completed` is a status filter too; both given means tasks that satisfy both."""
     if completed is None:
         return statuses
-    wanted = {"completed"} if completed else {"pending", "in_progress"}
+    wanted = {"completed"} if completed else set(STATUSES) - {"completed"}
     return sorted(wanted if statuses is None else wanted.intersection(statuses))
 
 

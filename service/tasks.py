@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
 from service import examples
@@ -19,7 +19,7 @@ from service.body import JsonBody
 from service.cursors import CursorCodec
 from service.errors import FieldError, TaskNotFound, ValidationFailed
 from service.gateway import Gateway, Idempotency
-from service.listing import parse_list_query
+from service.listing import ListOperation, parse_list_query
 from service.schemas import (
     ListMeta,
     Task,
@@ -109,33 +109,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-StatusFilter = Annotated[
-    str | None, QueryParameter(required=False, description="comma-separated: pending,in_progress,completed")
-]
-PriorityFilter = Annotated[str | None, QueryParameter(required=False, description="comma-separated: low,medium,high")]
-CompletedFilter = Annotated[str | None, QueryParameter(required=False, description="true or false")]
-Search = Annotated[
-    str | None, QueryParameter(required=False, description="case-insensitive substring of title or description")
-]
-DueAfter = Annotated[str | None, QueryParameter(required=False, description="RFC 3339; due_after <= due_date")]
-DueBefore = Annotated[str | None, QueryParameter(required=False, description="RFC 3339; due_date < due_before")]
-SortParam = Annotated[
-    str | None,
-    QueryParameter(
-        required=False,
-        description="created_at, updated_at, due_date, priority or title; prefix - for descending; default -created_at",
-    ),
-]
-Limit = Annotated[str | None, QueryParameter(required=False, description="1 to 1000, default 100")]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(
-        required=False, description="meta.next_cursor of the previous page; bound to the same filters and sort"
-    ),
-]
-TagFilter = Annotated[
-    list[str] | None, QueryParameter(required=False, description="repeatable; the task must have every tag given")
-]
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
@@ -148,26 +121,14 @@ class TaskController(Controller):
         summary="List tasks",
         description="The user's live tasks, newest first. `meta.total` counts every match.",
         responses=examples.LIST_RESPONSES,
+        operation_class=ListOperation,
     )
     async def list_tasks(
-        self,
-        request: Request[str, Any, Any],
-        state: State,
-        user_id: UserId,
-        status: StatusFilter = None,
-        priority: PriorityFilter = None,
-        completed: CompletedFilter = None,
-        tag: TagFilter = None,
-        q: Search = None,
-        due_after: DueAfter = None,
-        due_before: DueBefore = None,
-        sort: SortParam = None,
-        limit: Limit = None,
-        cursor: Cursor = None,
+        self, request: Request[str, Any, Any], state: State, user_id: UserId
     ) -> Response[TaskListEnvelope]:
-        # Parsed from the raw query string, not the arguments: repeated and unknown parameters are 422 too.
+        # Parsed from the raw query string: repeated, unknown and non-UTF-8 parameters are 422 too.
         codec: CursorCodec = request.app.state.cursors
-        query = codec.decode(user_id, parse_list_query(request.query_params))
+        query = codec.decode(user_id, parse_list_query(request.scope["query_string"]))
         tasks, total, more = await gateway_of(state).list_tasks(user_id, query)
         next_cursor = codec.encode(user_id, query, tasks[-1]) if more else None
         meta = ListMeta(total=total, limit=query.limit, next_cursor=next_cursor)

@@ -20,7 +20,7 @@ from psycopg import sql
 
 from service import migrate
 from service.gateway import CHANGES, count_text, list_text
-from service.listing import SORTS, given_of
+from service.list_sql import SORTS, given_of
 from tests.conftest import create_scratch_database, drop_database, with_database
 
 TARGET = "explain_target"

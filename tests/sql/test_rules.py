@@ -67,7 +67,7 @@ def renderings(statement: Statement) -> dict[str, str]:
     one rendering, keyed ''."""
     if not _FIELD.findall(code_only(statement.text)):
         return {"": statement.text}
-    from service.listing import every_rendering
+    from service.list_sql import every_rendering
 
     return every_rendering(statement.text)
 
