@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import ConfigError, Settings, from_env
+from service.config import VARIABLES, ConfigError, Settings, from_env
 
 SECRET = "s" * 40
 
@@ -225,3 +225,23 @@ def test_log_format_choices(value: str, fmt: str) -> None:
 def test_log_choices_reject_others(variable: str, value: str) -> None:
     message = _error({"JWT_SECRET": SECRET, variable: value}, variable)
     assert value.lower() in message.lower()
+
+
+@pytest.mark.parametrize(("value", "on"), [("false", False), ("0", False), ("TRUE", True), ("1", True)])
+def test_access_log_switch(value: str, on: bool) -> None:
+    assert from_env({"JWT_SECRET": SECRET, "ACCESS_LOG": value}).access_log is on
+
+
+def test_access_log_rejects_other_words() -> None:
+    _error({"JWT_SECRET": SECRET, "ACCESS_LOG": "yes"}, "ACCESS_LOG")
+
+
+@pytest.mark.parametrize("variable", FLOATS)
+def test_seconds_reject_infinity(variable: str) -> None:
+    _error({"JWT_SECRET": SECRET, variable: "inf"}, variable)
+
+
+def test_every_setting_has_the_variable_of_its_name() -> None:
+    fields = Settings.__struct_fields__
+    assert set(VARIABLES) == {name.upper() for name in fields} | {"BETTER_AUTH_SECRET"}
+    assert from_env({"JWT_SECRET": SECRET, "CURSOR_SECRET": " c "}).cursor_secret == "c"
