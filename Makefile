@@ -45,10 +45,10 @@ run: install $(DEV_SECRET) ## serve on PORT (8000); embedded PostgreSQL under .d
 test: install ## run the whole suite (embedded PostgreSQL, or TEST_DATABASE_URL)
 	$(PY) -m pytest
 
-lint: install ## ruff and mypy --strict
-	$(VENV)/bin/ruff check service tests
-	$(VENV)/bin/ruff format --check service tests
-	$(VENV)/bin/mypy service tests
+lint: install ## ruff and mypy --strict (service, tests, bench)
+	$(VENV)/bin/ruff check service tests bench
+	$(VENV)/bin/ruff format --check service tests bench
+	$(VENV)/bin/mypy service tests bench
 
 migrate: install ## apply pending migrations (DATABASE_URL, or the embedded PostgreSQL)
 	$(PY) -m service migrate

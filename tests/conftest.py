@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psycopg
@@ -22,15 +21,9 @@ from litestar.testing import AsyncTestClient
 from service import migrate
 from service.app import create_app
 from service.config import Settings
-from tests.helpers import make_settings
+from tests.helpers import create_scratch_database, drop_database, make_settings, with_database
 
 TEST_RUNS = Path(__file__).resolve().parents[1] / ".data" / "test-runs"
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server, another database."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
 def _alive(pid: int) -> bool:
@@ -71,18 +64,6 @@ def server_url() -> Iterator[str]:
     finally:
         devdb.stop(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def create_scratch_database(server: str, prefix: str) -> str:
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

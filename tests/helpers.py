@@ -1,12 +1,15 @@
-"""Helpers for tests: settings, tokens, auth headers and a task factory."""
+"""Helpers for tests: settings, tokens, auth headers, a task factory and scratch databases."""
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import jwt
+import psycopg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -52,3 +55,21 @@ def service_env(**variables: str) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if k not in hidden}
     environ.update(variables)
     return environ
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server, another database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def create_scratch_database(server: str, prefix: str) -> str:
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -17,8 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service import migrate
-from tests.conftest import create_scratch_database, drop_database, with_database
-from tests.helpers import SECRET, service_env
+from tests.helpers import SECRET, create_scratch_database, drop_database, service_env, with_database
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0

@@ -24,8 +24,7 @@ from litestar.testing import AsyncTestClient
 from service import migrate
 from service.app import create_app
 from service.gateway import Gateway
-from tests.conftest import create_scratch_database, drop_database, with_database
-from tests.helpers import auth, create_task, make_settings
+from tests.helpers import auth, create_scratch_database, create_task, drop_database, make_settings, with_database
 from tests.ops.conftest import free_port
 
 PGBOUNCER = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)

@@ -7,7 +7,7 @@ import pytest
 from yoyo import get_backend, read_migrations
 
 from service import migrate
-from tests.conftest import create_scratch_database, drop_database, with_database
+from tests.helpers import create_scratch_database, drop_database, with_database
 
 
 def _apply_before_the_feed(url: str) -> None:

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from service import migrate
-from tests.conftest import create_scratch_database, drop_database, with_database
+from tests.helpers import create_scratch_database, drop_database, with_database
 
 
 def _has_tasks_table(url: str) -> bool:
