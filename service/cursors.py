@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from service.errors import FieldError, ValidationFailed
-from service.list_sql import SORTS, Sort, sort_key
+from service.list_sql import SORTS, sort_key
 from service.listing import ListQuery, iso
 from service.schemas import Task
 
@@ -42,12 +42,12 @@ class CursorCodec:
             if not hmac.compare_digest(_unb64(signature), self._sign(user_id, query, payload)):
                 raise ValueError("signature")
             key, task_id = msgspec.json.decode(payload)
-            after = (_key_value(SORTS[query.sort], key), UUID(task_id))
+            after = (msgspec.convert(key, SORTS[query.sort].key_type), UUID(task_id))
         except (ValueError, TypeError, binascii.Error, msgspec.DecodeError):
             raise ValidationFailed.of(
                 [FieldError("cursor", "is not valid for this user, these filters and this sort; start without it")]
             ) from None
-        return ListQuery(**{**_fields(query), "after": after})
+        return dataclasses.replace(query, after=after)
 
     def _sign(self, user_id: str, query: ListQuery, payload: bytes) -> bytes:
         message = b"\x00".join([user_id.encode(), query.fingerprint(), payload])
@@ -58,24 +58,6 @@ def cursor_secret(explicit: str | None, jwt_secret: str | None, database_url: st
     """CURSOR_SECRET, else one derived from a secret every instance shares, so any worker reads any cursor."""
     seed = explicit or jwt_secret or database_url or ""
     return hashlib.sha256(b"tasks-cursor\x00" + seed.encode()).digest()
-
-
-def _key_value(sort: Sort, key: Any) -> Any:
-    if sort.key in ("created_at", "updated_at", "due_date"):
-        if key is None and sort.key == "due_date":
-            return None
-        return datetime.fromisoformat(key)
-    if sort.key == "priority":
-        if not isinstance(key, int) or isinstance(key, bool):
-            raise ValueError("key")
-        return key
-    if not isinstance(key, str):
-        raise ValueError("key")
-    return key
-
-
-def _fields(query: ListQuery) -> dict[str, Any]:
-    return {name: getattr(query, name) for name in query.__dataclass_fields__}
 
 
 def _b64(data: bytes) -> str:

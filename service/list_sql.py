@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, get_args
 
 from service.schemas import Priority, Task
@@ -30,26 +31,24 @@ FILTERS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """What a sort orders by, and the same expression over the cursor's key ($8), so both compare alike.
-
-    `{last}` stands for the value that sorts last in the page's direction (no due date comes last both ways).
-    """
+    """What a sort orders by, and the same expression over the cursor's key ($8), so both compare alike;
+    `{last}` is the value that sorts last in the page's direction (no due date comes last both ways)."""
 
     expression: str
     key: str
     cast: str  # the type of $8
+    value: Any  # the key's Python type, as a cursor carries it
 
 
 # The title key is the title itself: PostgreSQL lower-cases both sides, so the keyset compares exactly
 # what ORDER BY sorts by (Python's str.lower differs for some letters).
+_DUE = "coalesce({}, '{{last}}'::timestamptz)"
 _COLUMNS = {
-    "created_at": Column("created_at", "$8::timestamptz", "timestamptz"),
-    "updated_at": Column("updated_at", "$8::timestamptz", "timestamptz"),
-    "due_date": Column(
-        "coalesce(due_date, '{last}'::timestamptz)", "coalesce($8::timestamptz, '{last}'::timestamptz)", "timestamptz"
-    ),
-    "priority": Column("priority_rank", "$8::smallint", "smallint"),
-    "title": Column('(lower(title) COLLATE "C")', '(lower($8::text) COLLATE "C")', "text"),
+    "created_at": Column("created_at", "$8::timestamptz", "timestamptz", datetime),
+    "updated_at": Column("updated_at", "$8::timestamptz", "timestamptz", datetime),
+    "due_date": Column(_DUE.format("due_date"), _DUE.format("$8::timestamptz"), "timestamptz", datetime | None),
+    "priority": Column("priority_rank", "$8::smallint", "smallint", int),
+    "title": Column('(lower(title) COLLATE "C")', '(lower($8::text) COLLATE "C")', "text", str),
 }
 
 
@@ -59,6 +58,7 @@ class Sort:
 
     key: str
     descending: bool
+    key_type: Any
     after: str  # keyset condition: strictly after ($8 key, $9 id) in this order
     order: str
     first: str  # the first page: $8 and $9 are null (typed, so the statement still prepares)
@@ -71,6 +71,7 @@ def _sort(key: str, descending: bool) -> Sort:
     return Sort(
         key=key,
         descending=descending,
+        key_type=column.value,
         after=f"({expression}, id) {op} ({bound}, $9::uuid)",
         order=f"{expression} {direction}, id {direction}",
         first=f"($8::{column.cast} IS NULL AND $9::uuid IS NULL)",

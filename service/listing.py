@@ -77,15 +77,11 @@ class QueryParam:
     repeatable: bool = False
 
 
-def _one_of(values: tuple[str, ...]) -> tuple[re.Pattern[str], str]:
-    """A comma-separated list of `values` (spaces around items allowed): the regex, and its text for OpenAPI."""
+def _csv(values: tuple[str, ...]) -> tuple[Callable[[str], list[str]], Schema]:
+    """A comma-separated list of `values` (spaces around items allowed), checked by the pattern OpenAPI shows."""
     item = f" *(?:{'|'.join(values)}) *"
     pattern = f"^{item}(?:,{item})*$"
-    return re.compile(pattern), pattern
-
-
-def _csv(values: tuple[str, ...]) -> tuple[Callable[[str], list[str]], Schema]:
-    regex, pattern = _one_of(values)
+    regex = re.compile(pattern)
 
     def parse(raw: str) -> list[str]:
         if not regex.fullmatch(raw):
@@ -134,63 +130,31 @@ def _cursor(raw: str) -> str:
 STATUSES: tuple[str, ...] = get_args(Status)
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 _TIMESTAMP = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME, examples=["2026-03-01T00:00:00Z"])
+_TAGS = Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_TAG))
+_Q = Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_QUERY)
+_SORT = Schema(type=OpenAPIType.STRING, enum=list(SORTS), default=DEFAULT_SORT)
+_LIMIT = Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
+_CURSOR = Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_CURSOR)
 
 PARAMS = {
     param.name: param
     for param in (
         QueryParam("status", *_csv(STATUSES), "comma-separated statuses; a task matches any of them"),
         QueryParam("priority", *_csv(PRIORITIES), "comma-separated priorities; a task matches any of them"),
-        QueryParam(
-            "completed",
-            _bool,
-            Schema(type=OpenAPIType.BOOLEAN),
-            "true: completed tasks; false: the others (with `status`, tasks that satisfy both)",
-        ),
-        QueryParam(
-            "tag",
-            _tags,
-            Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_TAG)),
-            "repeatable; the task must have every tag given (case-insensitive, trimmed)",
-            repeatable=True,
-        ),
-        QueryParam(
-            "q",
-            _q,
-            Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_QUERY),
-            "case-insensitive substring of title or description; not blank",
-        ),
+        QueryParam("completed", _bool, Schema(type=OpenAPIType.BOOLEAN), "true: completed tasks; false: the others"),
+        QueryParam("tag", _tags, _TAGS, "repeatable; the task has every tag given (case-insensitive)", True),
+        QueryParam("q", _q, _Q, "case-insensitive substring of title or description; not blank"),
         QueryParam("due_after", parse_timestamp, _TIMESTAMP, "RFC 3339 with an offset; due_after <= due_date"),
         QueryParam("due_before", parse_timestamp, _TIMESTAMP, "RFC 3339 with an offset; due_date < due_before"),
-        QueryParam(
-            "sort",
-            _sort,
-            Schema(type=OpenAPIType.STRING, enum=list(SORTS), default=DEFAULT_SORT),
-            "a field, `-` first for descending; ties by id; tasks without a due date come last both ways",
-        ),
-        QueryParam(
-            "limit",
-            _limit,
-            Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT),
-            "tasks per page",
-        ),
-        QueryParam(
-            "cursor",
-            _cursor,
-            Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_CURSOR),
-            "meta.next_cursor of the previous page; bound to the same filters and sort",
-        ),
+        QueryParam("sort", _sort, _SORT, "a field, `-` first for descending; ties by id; no due date sorts last"),
+        QueryParam("limit", _limit, _LIMIT, "tasks per page"),
+        QueryParam("cursor", _cursor, _CURSOR, "meta.next_cursor of the previous page, for the same filters and sort"),
     )
 }
 
 PARAMETERS = [
-    Parameter(
-        name=param.name,
-        param_in=ParamType.QUERY,
-        required=False,
-        schema=param.schema,
-        description=param.description,
-    )
-    for param in PARAMS.values()
+    Parameter(p.name, ParamType.QUERY, schema=p.schema, description=p.description, required=False)
+    for p in PARAMS.values()
 ]
 
 

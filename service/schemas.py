@@ -98,15 +98,10 @@ def tag_errors(values: list[object]) -> list[tuple[str, str]]:
 
 def clean_tags(values: list[str]) -> list[str]:
     """Trim, lower-case and merge duplicates (first occurrence keeps its place); errors name the item."""
-    merged: dict[str, None] = {}
-    for index, value in enumerate(values):
-        try:
-            merged.setdefault(clean_tag(value), None)
-        except ValueError as error:
-            raise FieldValueError(f"tags[{index}]", str(error)) from None
-    if len(merged) > MAX_TAGS:
-        raise ValueError(f"must hold at most {MAX_TAGS} distinct tags")
-    return list(merged)
+    if errors := tag_errors(list(values)):
+        field, message = errors[0]
+        raise FieldValueError(field, message) if field != "tags" else ValueError(message)
+    return list(dict.fromkeys(map(clean_tag, values)))
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -48,12 +48,9 @@ def parse(name: str, source: str, fragments: Mapping[str, str] | None = None) ->
 
 
 def load_fragments(root: Path = SQL_ROOT) -> Mapping[str, str]:
-    """Each shared piece by file name, its leading comment lines dropped."""
-    fragments = {}
-    for path in sorted((root / FRAGMENTS).glob("*.sql")):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        fragments[path.stem] = "\n".join(line for line in lines if not line.startswith("--")).strip()
-    return MappingProxyType(fragments)
+    """Each shared piece by file name; a fragment has the header of a statement without parameters."""
+    paths = sorted((root / FRAGMENTS).glob("*.sql"))
+    return MappingProxyType({path.stem: parse(path.stem, path.read_text(encoding="utf-8")).text for path in paths})
 
 
 def load(root: Path = SQL_ROOT) -> Mapping[str, Statement]:

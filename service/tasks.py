@@ -116,6 +116,7 @@ class TaskController(Controller):
     path = "/api/{user_id:str}/tasks"
     tags = ["tasks"]
     security = [{"BearerToken": []}]
+    return_dto = None  # handlers build their Response; JsonBody DTOs only decode request bodies
 
     @get(
         summary="List tasks",
@@ -137,7 +138,6 @@ class TaskController(Controller):
     @post(
         summary="Create a task",
         dto=JsonBody[TaskCreate],
-        return_dto=None,
         status_code=HTTP_201_CREATED,
         responses=examples.CREATE_RESPONSES,
     )
@@ -178,7 +178,6 @@ class TaskController(Controller):
         summary="Replace a task",
         description="Full replace: omitted optional fields go back to their defaults.",
         dto=JsonBody[TaskReplace],
-        return_dto=None,
         responses=examples.WRITE_RESPONSES,
     )
     async def replace_task(
@@ -198,7 +197,6 @@ class TaskController(Controller):
         summary="Update some fields of a task",
         description="Only the fields present change; `null` clears `description` and `due_date`.",
         dto=JsonBody[TaskPatch],
-        return_dto=None,
         responses=examples.WRITE_RESPONSES,
     )
     async def patch_task(
@@ -220,7 +218,6 @@ class TaskController(Controller):
         summary="Toggle or set completion",
         description='No body (or `{}`) toggles; `{"completed": true|false}` sets it.',
         dto=JsonBody[TaskCompletion],
-        return_dto=None,
         responses=examples.WRITE_RESPONSES,
     )
     async def complete_task(
