@@ -70,10 +70,6 @@ class Idempotency(NamedTuple):
     digest: bytes  # of the parsed request body: same JSON, same digest, whatever the key order or spacing
 
 
-def _task(row: asyncpg.Record) -> Task:
-    return Task(*row)
-
-
 class Gateway:
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool = pool
@@ -177,7 +173,7 @@ class Gateway:
         for _ in range(2):  # a second try only if the claim we lost to was rolled back meanwhile
             row = await self._one(CREATE_TASK, user_id, *binds, key, digest)
             if row is not None:
-                return _task(row)
+                return Task(*row)
             prior = await self._one(FIND_IDEMPOTENT, user_id, key)
             if prior is not None:
                 if prior["id"] is None:
@@ -191,7 +187,7 @@ class Gateway:
         row = await self._one(GET_TASK, user_id, task_id)
         if row is None:
             raise TaskNotFound()
-        return _task(row)
+        return Task(*row)
 
     async def list_tasks(self, user_id: str, query: ListQuery) -> tuple[list[Task], int, bool]:
         """One page, the total for the filters, and whether another page follows (one row fetched beyond it)."""
@@ -201,7 +197,7 @@ class Gateway:
         async with self._connection() as connection:
             rows = await connection.fetch(text, user_id, *query.filters(), after_key, after_id, query.limit + 1)
             total = await connection.fetchval(count_text(given), user_id, *query.filters())
-        return [_task(row) for row in rows[: query.limit]], int(total), len(rows) > query.limit
+        return [Task(*row) for row in rows[: query.limit]], int(total), len(rows) > query.limit
 
     async def update_task(self, user_id: str, task_id: UUID, change: TaskChange, *, if_match: int | None) -> Task:
         """The task after the change (or as it is, when the change changes nothing); 404 or 412 otherwise."""

@@ -107,17 +107,3 @@ def render(template: str, given: frozenset[str], sort: Sort | None = None, *, fi
     if (slot := _SLOT.search(text)) is not None:
         raise ValueError(f"{slot.group(0)} is left unfilled")
     return text
-
-
-def every_rendering(template: str) -> dict[str, str]:
-    """Each shape the template can take, labelled (all sorts and pages; no filter, each filter, all filters)."""
-    filter_sets = {"no filter": frozenset(), "all filters": frozenset(FILTERS)}
-    filter_sets.update({name: frozenset({name}) for name in FILTERS})
-    if "{order}" not in template:
-        return {label: render(template, given) for label, given in filter_sets.items()}
-    return {
-        f"{name} {'first' if first else 'next'} [{label}]": render(template, given, sort, first_page=first)
-        for name, sort in SORTS.items()
-        for first in (True, False)
-        for label, given in filter_sets.items()
-    }

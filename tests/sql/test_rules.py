@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from service.list_sql import FILTERS, SORTS, render
 from service.statements import SQL_ROOT, Statement, load
 
 REPO = SQL_ROOT.parent
@@ -63,13 +64,25 @@ TENANT_TABLES = tenant_tables()
 
 def renderings(statement: Statement) -> dict[str, str]:
     """The SQL as it runs. A template's {fields} are filled, as the gateway does, from the reviewed fragments
-    of service.listing (every sort and page; no filter, each filter alone, all filters). A plain statement has
+    of service.list_sql (every sort and page; no filter, each filter alone, all filters). A plain statement has
     one rendering, keyed ''."""
     if not _FIELD.findall(code_only(statement.text)):
         return {"": statement.text}
-    from service.list_sql import every_rendering
-
     return every_rendering(statement.text)
+
+
+def every_rendering(template: str) -> dict[str, str]:
+    """Each shape the template can take, labelled (all sorts and pages; no filter, each filter, all filters)."""
+    filter_sets = {"no filter": frozenset(), "all filters": frozenset(FILTERS)}
+    filter_sets.update({name: frozenset({name}) for name in FILTERS})
+    if "{order}" not in template:
+        return {label: render(template, given) for label, given in filter_sets.items()}
+    return {
+        f"{name} {'first' if first else 'next'} [{label}]": render(template, given, sort, first_page=first)
+        for name, sort in SORTS.items()
+        for first in (True, False)
+        for label, given in filter_sets.items()
+    }
 
 
 def violations(statement: Statement) -> list[str]:
@@ -290,6 +303,11 @@ def test_the_gateway_check_finds_orphans_and_doubles() -> None:
     assert uses == 2
     assert "A" in read and "B" not in read
     assert "tasks/list" not in bindings
+
+
+def test_render_refuses_a_slot_left_unfilled() -> None:
+    with pytest.raises(ValueError, match="after"):
+        render("SELECT id FROM tasks WHERE user_id = $1 AND {filters} AND {after}", frozenset())
 
 
 def test_code_only_blanks_strings_and_comments() -> None:
