@@ -152,8 +152,8 @@ def histogram_p95(metrics_text: str, name: str) -> float | None:
     buckets: list[tuple[float, float]] = []
     for line in metrics_text.splitlines():
         if line.startswith(name + "_bucket{"):
-            bound = line.split('le="')[1].split('"')[0]
-            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
+            le = line.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), float(line.rsplit(" ", 1)[1])))
     if not buckets or buckets[-1][1] == 0:
         return None
     target, previous_bound, previous_count = 0.95 * buckets[-1][1], 0.0, 0.0
