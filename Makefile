@@ -8,7 +8,9 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-DEV_SECRET := .data/dev-jwt-secret
+# `make wait` and `make demo` talk to the server `make run` started.
+URL = http://127.0.0.1:$${PORT:-8000}
+WAIT ?= 180
 
 # uv uses the Python it is given and never downloads one; the system CA store works behind TLS proxies too.
 export UV_PYTHON_DOWNLOADS := never
@@ -16,31 +18,38 @@ export UV_PYTHON := $(PYTHON)
 export UV_SYSTEM_CERTS := 1
 export UV_NO_PROGRESS := 1
 
-# Local runs sign and verify with a generated secret unless a key source is configured.
-WITH_DEV_SECRET = if [ -z "$${JWT_SECRET}$${BETTER_AUTH_SECRET}$${JWT_JWKS_URL}" ]; then export JWT_SECRET="$$(cat $(DEV_SECRET))"; fi;
+# Targets that install can run at once (`make run &` then `make token`): each installs under one lock,
+# so the second waits and finds the work done. fcntl, not flock(1), which macOS lacks.
+LOCKED = $(PYTHON) -c 'import fcntl, subprocess, sys; lock = open(sys.argv[1], "a"); fcntl.flock(lock, fcntl.LOCK_EX); sys.exit(subprocess.call(sys.argv[2:]))'
 
-.PHONY: help install run test lint migrate purge token bench clean
+.PHONY: help install run wait test lint migrate purge token demo reset bench clean .need-name
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# Progress goes to stderr: `TOKEN=$$(make -s token NAME=alice)` must capture the token alone.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@echo "installing uv $(UV_VERSION) into $(TOOLS)/" >&2
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) >&2
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	@echo "installing the locked dependencies into $(VENV)/" >&2
+	@$(UV) sync --frozen --quiet
 	@touch $@
 
-$(DEV_SECRET):
-	@mkdir -p $(dir $@)
-	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
-	@chmod 600 $@
+install: ## install the locked dependencies into .venv
+	@mkdir -p $(TOOLS)
+	@$(LOCKED) $(TOOLS)/install.lock $(MAKE) --no-print-directory -s $(VENV)/.installed
 
-install: $(VENV)/.installed ## install the locked dependencies into .venv
+run: install ## serve on PORT (8000); embedded PostgreSQL under .data/ unless DATABASE_URL is set
+	@exec $(PY) -m service serve
 
-run: install $(DEV_SECRET) ## serve on PORT (8000); embedded PostgreSQL under .data/ unless DATABASE_URL is set
-	@$(WITH_DEV_SECRET) exec $(PY) -m service serve
+wait: ## wait until the server on PORT (8000) is ready, at most WAIT (180) seconds
+	@for _ in $$(seq $(WAIT)); do \
+		curl -sf -o /dev/null --max-time 2 $(URL)/health/ready && { echo "ready: $(URL)" >&2; exit 0; }; \
+		sleep 1; \
+	done; echo "not ready after $(WAIT) s: $(URL)/health/ready (see the output of make run)" >&2; exit 1
 
 test: install ## run the whole suite (embedded PostgreSQL, or TEST_DATABASE_URL)
 	$(PY) -m pytest
@@ -56,9 +65,18 @@ migrate: install ## apply pending migrations (DATABASE_URL, or the embedded Post
 purge: install ## drop tombstones older than SYNC_RETENTION_DAYS (30) from the change feed; run daily
 	$(PY) -m service purge
 
-token: install $(DEV_SECRET) ## print a token for USER (make token USER=alice)
-	@test -n "$(USER)" || { echo "usage: make token USER=alice" >&2; exit 2; }
-	@$(WITH_DEV_SECRET) $(PY) -m service token "$(USER)"
+# NAME only from the command line: a variable every shell exports (USER) would mint tokens silently.
+.need-name:
+	@$(if $(filter command line,$(origin NAME)),true,echo "usage: make $(firstword $(MAKECMDGOALS)) NAME=alice" >&2; exit 2)
+
+token: .need-name install ## print a token for NAME (make token NAME=alice), signed like make run verifies
+	@$(PY) -m service token "$(NAME)"
+
+demo: .need-name install ## create a few example tasks for NAME on the running server (make demo NAME=alice)
+	@$(PY) -m service.demo "$(NAME)" $(URL)
+
+reset: install ## delete the local database (.data/postgres); refuses while make run serves it
+	@$(PY) -m service.devdb reset
 
 bench: install ## load benchmark: wrk against the service, the HTTP floor and pgbench; JSON in bench/results/
 	@command -v wrk >/dev/null || { \

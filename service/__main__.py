@@ -3,48 +3,71 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import msgspec
 
 from service import config
 
-DATA_DIR = Path(__file__).resolve().parents[1] / ".data" / "postgres"
 SHUTDOWN_TIMEOUT_SECONDS = 25
 
 
-@contextmanager
-def database(settings: config.Settings, *, owner: bool) -> Iterator[str]:
-    """DATABASE_URL, or an embedded PostgreSQL under .data/.
+class Refused(Exception):
+    """serve cannot start here; the message is the one line to print (not a configuration error)."""
 
-    The owner (serve) stops it on the way out, also one it found still running after a hard kill;
-    a helper command (migrate) stops only a server it started itself.
+
+def _devdb() -> ModuleType | None:
+    """The dev-only module, or None where it is absent (the production image, a checkout without dev deps)."""
+    try:
+        from service import devdb
+    except ImportError:
+        return None
+    return devdb
+
+
+@contextmanager
+def database(settings: config.Settings, *, serving: bool) -> Iterator[str]:
+    """DATABASE_URL, or the checkout's embedded PostgreSQL under .data/.
+
+    serve owns the embedded server for as long as it runs: a second serve in the same checkout is
+    refused before it touches anything, and the owner stops the server on the way out (also one a
+    hard-killed run left behind). migrate uses the server a running serve owns and leaves it running.
     """
     if settings.database_url is not None:
         yield settings.database_url
         return
-    try:
-        from service import devdb
-    except ImportError:  # the production image carries no dev tools
-        raise config.ConfigError("DATABASE_URL is not set (the embedded PostgreSQL is for development only)") from None
-
-    was_running = devdb.is_running(DATA_DIR)
-    url = devdb.start(DATA_DIR)
-    print(
-        f"embedded PostgreSQL {'reused' if was_running else 'started'} in {DATA_DIR.parent.name}/{DATA_DIR.name}",
-        file=sys.stderr,
-    )
-    try:
-        yield url
-    finally:
-        if owner or not was_running:
-            devdb.stop(DATA_DIR)
+    devdb = _devdb()
+    if devdb is None:
+        raise config.ConfigError("DATABASE_URL is not set (the embedded PostgreSQL is for development only)")
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(devdb.ownership(settings.port if serving else 0))
+            owner = True
+        except devdb.Busy as busy:
+            if serving:
+                raise Refused(f"{busy} (one `make run` per checkout: it owns .data/postgres)") from None
+            owner = False
+        if serving:
+            _check_port(settings.host, settings.port)
+        was_running = devdb.is_running(devdb.POSTGRES)
+        url = devdb.start(devdb.POSTGRES)
+        where = f"{devdb.POSTGRES.parent.name}/{devdb.POSTGRES.name}"
+        print(f"embedded PostgreSQL {'reused' if was_running else 'started'} in {where}", file=sys.stderr)
+        try:
+            yield url
+        finally:
+            if owner and (serving or not was_running):
+                devdb.stop(devdb.POSTGRES)
+                print(f"embedded PostgreSQL stopped ({where})", file=sys.stderr)
 
 
 @contextmanager
@@ -70,13 +93,28 @@ def worker_metrics(workers: int) -> Iterator[None]:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def serve(settings: config.Settings) -> None:
+def _check_port(host: str, port: int) -> None:
+    """One line instead of granian's traceback when the address is taken (or not ours to take)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As a server binds: a port whose old connections linger in TIME_WAIT is free, a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            reason = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be bound ({error.strerror})"
+            raise Refused(f"{host}:{port} {reason}; choose another port: PORT={port + 1} make run") from None
+
+
+def serve(settings: config.Settings, *, dev_secret: bool) -> None:
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
     from service import migrate
 
-    with database(settings, owner=True) as url, worker_metrics(settings.web_concurrency):
+    if settings.database_url is not None:  # the embedded case checks once it owns the checkout
+        _check_port(settings.host, settings.port)
+    with database(settings, serving=True) as url, worker_metrics(settings.web_concurrency):
         os.environ["DATABASE_URL"] = url  # the workers build their settings from the environment
         applied = migrate.apply(settings.migrations_database_url or url)
         print(f"migrations: {applied} applied", file=sys.stderr)
@@ -93,8 +131,28 @@ def serve(settings: config.Settings) -> None:
             # SIGTERM: stop accepting, let in-flight requests finish, but never hang a deploy.
             workers_kill_timeout=SHUTDOWN_TIMEOUT_SECONDS,
         )
-        print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
+        base = f"http://{settings.host}:{settings.port}"
+        print(f"serving on {base} (docs: {base}/schema; Ctrl-C stops)", file=sys.stderr)
+        if dev_secret:
+            print("tokens for local calls: make token NAME=alice", file=sys.stderr)
         server.serve()
+
+
+def _use_dev_secret(command: str) -> bool:
+    """serve and token sign with the checkout's dev secret when no key source is configured.
+
+    Both read the same file, so a token printed by `make token` (or `python -m service token`) is
+    accepted by `make run`. Without the dev module (the production image) nothing is guessed: the
+    service refuses to start without a key source.
+    """
+    devdb = _devdb() if command in ("serve", "token") else None
+    return devdb is not None and devdb.export_secret()
+
+
+def _default_log_format() -> None:
+    """Console lines for a person at a terminal, JSON lines for a log collector."""
+    if not os.environ.get("LOG_FORMAT", "").strip():
+        os.environ["LOG_FORMAT"] = "console" if sys.stderr.isatty() else "json"
 
 
 def run_migrations(settings: config.Settings) -> None:
@@ -104,7 +162,7 @@ def run_migrations(settings: config.Settings) -> None:
 
     if settings.migrations_database_url is not None:  # Neon: migrate through the direct URL, not the pooler
         settings = msgspec.structs.replace(settings, database_url=settings.migrations_database_url)
-    with database(settings, owner=False) as url:
+    with database(settings, serving=False) as url:
         try:
             applied = migrate.apply(url)
         except psycopg.OperationalError as error:
@@ -161,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     token_parser.add_argument("user_id")
     token_parser.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        _default_log_format()
     try:
+        dev_secret = _use_dev_secret(args.command)
         settings = config.from_env(need_keys=args.command not in ("migrate", "healthcheck", "purge"))
         if args.command == "token" and settings.jwt_secret is None:
             raise config.ConfigError("token needs JWT_SECRET (or BETTER_AUTH_SECRET) to sign with")
@@ -172,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "serve":
-            serve(settings)
+            serve(settings, dev_secret=dev_secret)
         elif args.command == "migrate":
             run_migrations(settings)
         elif args.command == "purge":
@@ -184,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    except Refused as refused:
+        print(refused, file=sys.stderr)
+        return 1
     return 0
 
 

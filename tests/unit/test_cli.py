@@ -1,5 +1,8 @@
 """The CLI as a user runs it: `python -m service token` prints a verifiable token, and `serve` refuses a bad
-configuration with one line and exit status 2 before it starts any database."""
+configuration with one line and exit status 2 before it starts any database.
+
+In a checkout, serve and token fall back to the checkout's dev secret (tests/ops/test_checkout.py); the
+production image has no dev module, which `_run_as_in_image` reproduces by making its import fail."""
 
 from __future__ import annotations
 
@@ -21,6 +24,20 @@ TIMEOUT = 30
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service", *args],
+        cwd=REPO,
+        env=service_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def _run_as_in_image(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The CLI without service/devdb.py, as in the image: no embedded database, no dev secret."""
+    code = "import sys; sys.modules['service.devdb'] = None; from service.__main__ import main; sys.exit(main())"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
         cwd=REPO,
         env=service_env(**env),
         capture_output=True,
@@ -73,9 +90,17 @@ def test_token_with_a_bad_ttl_is_a_config_error() -> None:
 
 def test_serve_without_a_key_source_exits_2() -> None:
     started = time.monotonic()
-    result = _run("serve")
+    result = _run_as_in_image("serve")
     _assert_config_error(result, "JWT_SECRET")
     assert time.monotonic() - started < TIMEOUT / 2
+
+
+def test_token_without_a_key_source_in_the_image_exits_2() -> None:
+    _assert_config_error(_run_as_in_image("token", "alice"), "JWT_SECRET")
+
+
+def test_serve_without_database_url_in_the_image_exits_2() -> None:
+    _assert_config_error(_run_as_in_image("serve", JWT_SECRET=SECRET), "DATABASE_URL", "development only")
 
 
 def test_serve_with_a_malformed_value_exits_2() -> None:
