@@ -9,6 +9,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ import msgspec
 from service import config
 
 SHUTDOWN_TIMEOUT_SECONDS = 25
+DATABASE_WAIT_SECONDS = 30
 
 
 class Refused(Exception):
@@ -110,13 +112,11 @@ def serve(settings: config.Settings, *, dev_secret: bool) -> None:
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
-    from service import migrate
-
     if settings.database_url is not None:  # the embedded case checks once it owns the checkout
         _check_port(settings.host, settings.port)
     with database(settings, serving=True) as url, worker_metrics(settings.web_concurrency):
         os.environ["DATABASE_URL"] = url  # the workers build their settings from the environment
-        applied = migrate.apply(settings.migrations_database_url or url)
+        applied = _migrate(settings.migrations_database_url or url, wait=DATABASE_WAIT_SECONDS)
         print(f"migrations: {applied} applied", file=sys.stderr)
         server = Granian(
             "service.app:create_app",
@@ -155,19 +155,36 @@ def _default_log_format() -> None:
         os.environ["LOG_FORMAT"] = "console" if sys.stderr.isatty() else "json"
 
 
-def run_migrations(settings: config.Settings) -> None:
+def _migrate(url: str, *, wait: float) -> int:
+    """Apply pending migrations, waiting up to `wait` seconds for the database to accept connections.
+
+    serve waits: a database started beside it (compose, where the runtime cannot always wait for a
+    health check) or waking from scale-to-zero answers a few seconds late. One line, never a traceback.
+    """
     import psycopg
 
     from service import migrate
 
+    deadline = time.monotonic() + wait
+    waited = False
+    while True:
+        try:
+            return migrate.apply(url)
+        except psycopg.OperationalError as error:
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            if time.monotonic() >= deadline:
+                raise config.ConfigError(f"cannot reach the database to migrate: {reason}") from None
+            if not waited:
+                print(f"waiting up to {wait:g} s for the database ({reason})", file=sys.stderr)
+                waited = True
+            time.sleep(1)
+
+
+def run_migrations(settings: config.Settings) -> None:
     if settings.migrations_database_url is not None:  # Neon: migrate through the direct URL, not the pooler
         settings = msgspec.structs.replace(settings, database_url=settings.migrations_database_url)
     with database(settings, serving=False) as url:
-        try:
-            applied = migrate.apply(url)
-        except psycopg.OperationalError as error:
-            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-            raise config.ConfigError(f"cannot reach the database to migrate: {reason}") from None
+        applied = _migrate(url, wait=0)
         print(f"migrations: {applied} applied", file=sys.stderr)
 
 

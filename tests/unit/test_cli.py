@@ -6,6 +6,7 @@ production image has no dev module, which `_run_as_in_image` reproduces by makin
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -123,3 +124,32 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = _run("launch", JWT_SECRET=SECRET)
     assert result.returncode == 2
     assert "usage:" in result.stderr
+
+
+def test_serve_waits_for_a_database_that_is_not_up_yet_with_one_line() -> None:
+    """Compose may start the service before PostgreSQL accepts connections; serve waits instead of a traceback."""
+    with socket.socket() as closed:  # a port nothing listens on, for a database that is not up yet
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        serve_port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve"],
+        cwd=REPO,
+        env=service_env(JWT_SECRET=SECRET, PORT=str(serve_port), DATABASE_URL=f"postgresql://u:p@127.0.0.1:{port}/db"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        first = server.stderr.readline()
+        assert first.startswith("waiting up to 30 s for the database ("), first
+        time.sleep(1.5)
+        assert server.poll() is None, "serve gave up at once"
+    finally:
+        server.kill()
+        _, rest = server.communicate(timeout=TIMEOUT)
+    assert "Traceback" not in rest, rest
