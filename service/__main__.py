@@ -171,7 +171,7 @@ def _migrate(url: str, *, wait: float) -> int:
         try:
             return migrate.apply(url)
         except psycopg.OperationalError as error:
-            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            reason = str(error).strip().splitlines()[0].strip() if str(error).strip() else type(error).__name__
             if time.monotonic() >= deadline:
                 raise config.ConfigError(f"cannot reach the database to migrate: {reason}") from None
             if not waited:
