@@ -196,7 +196,7 @@ def run_purge(settings: config.Settings) -> None:
     from service.errors import Unavailable
     from service.purge import purge
 
-    with database(settings, owner=False) as url:
+    with database(settings, serving=False) as url:
         try:
             report = asyncio.run(purge(settings, url))
         except (OSError, asyncpg.PostgresError, Unavailable) as error:

@@ -24,7 +24,7 @@ import httpx
 import jwt
 import pytest
 
-from service import devdb
+from service import demo, devdb
 from tests.helpers import service_env
 from tests.ops.conftest import free_port
 
@@ -247,3 +247,44 @@ def test_make_token_needs_a_name_on_the_command_line(checkout: Path, variables: 
     assert result.returncode == 2
     assert result.stdout == ""
     assert own_lines(result.stderr) == ["usage: make token NAME=alice"]
+
+
+def test_demo_seeds_the_running_server_and_reset_waits_for_it_to_stop(checkout: Path) -> None:
+    port = free_port()
+    log = checkout / "demo-run.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            ["make", "run"],
+            cwd=checkout,
+            env=checkout_env(PORT=str(port)),
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_ready(port, log)
+        for _ in range(2):  # the second run returns the same tasks (Idempotency-Key), it adds none
+            seeded = make(checkout, "demo", "NAME=dana", PORT=str(port))
+            assert seeded.returncode == 0, seeded.stderr
+        token = make(checkout, "token", "NAME=dana").stdout.strip()
+        listed = httpx.get(
+            f"http://127.0.0.1:{port}/api/dana/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=10.0
+        )
+        tasks = listed.json()["data"]
+        assert len(tasks) == len(demo.TASKS)
+        assert {task["priority"] for task in tasks} == {"low", "medium", "high"}
+        assert all(task["tags"] for task in tasks)
+        assert sum(task["due_date"] is not None for task in tasks) >= len(tasks) - 1
+
+        refused = make(checkout, "reset")
+        assert refused.returncode != 0
+        assert len(own_lines(refused.stderr)) == 1, refused.stderr
+        assert "refused" in refused.stderr
+        assert (checkout / ".data" / "postgres" / "PG_VERSION").exists()
+    finally:
+        stop_session(server)
+    reset = make(checkout, "reset")
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.startswith("make reset: deleted .data/postgres"), reset.stdout
+    assert not (checkout / ".data" / "postgres").exists()
