@@ -86,6 +86,12 @@ class IdempotencyKeyReused(ServiceError):
     message = "This Idempotency-Key was already used with a different body; use a new key."
 
 
+class TaskExists(ServiceError):
+    status_code = 409
+    code = "TASK_EXISTS"
+    message = "This user already has a task with this id (perhaps deleted); choose another id."
+
+
 class PreconditionFailed(ServiceError):
     status_code = 412
     code = "PRECONDITION_FAILED"

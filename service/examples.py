@@ -25,6 +25,8 @@ TASK: dict[str, Any] = {
     "created_at": "2026-02-16T10:00:00Z",
     "updated_at": "2026-02-16T14:30:00Z",
     "version": 3,
+    "parent_id": None,
+    "position": "a3",
 }
 
 
@@ -74,7 +76,14 @@ LIST_RESPONSES = {
     **COMMON,
     **dict([INVALID]),
 }
-CREATE_RESPONSES = {**dict([_task(201, "The new task; Location and ETag headers")]), **COMMON, **dict([INVALID])}
+TASK_EXISTS = _error(
+    409, "TASK_EXISTS", "This user already has a task with this id (perhaps deleted); choose another id."
+)
+CREATE_RESPONSES = {
+    **dict([_task(201, "The new task; Location and ETag headers")]),
+    **COMMON,
+    **dict([TASK_EXISTS, INVALID]),
+}
 GET_RESPONSES = {**dict([_task(200, "The task; ETag header")]), **COMMON, **dict([NOT_FOUND])}
 WRITE_RESPONSES = {
     **dict([_task(200, "The task as it is now; ETag header")]),

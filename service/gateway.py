@@ -14,12 +14,20 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from service import ordering, positions
 from service.config import Settings
-from service.errors import IdempotencyKeyReused, PreconditionFailed, TaskNotFound, Unavailable, ValidationFailed
+from service.errors import (
+    IdempotencyKeyReused,
+    PreconditionFailed,
+    TaskExists,
+    TaskNotFound,
+    Unavailable,
+    ValidationFailed,
+)
 from service.feed import FeedQuery, FeedRead, Tombstone
 from service.list_sql import SORTS, render
 from service.listing import ListQuery
-from service.schemas import DELETION, Task, TaskChange, TaskCreate
+from service.schemas import DELETION, Task, TaskChange, TaskCreate, TaskMove
 from service.statements import STATEMENTS, Statement
 
 log = logging.getLogger("service.gateway")
@@ -35,6 +43,12 @@ HEAD_SEQ = STATEMENTS["sync/head"]
 CHANGES = STATEMENTS["sync/changes"]
 PURGE_CANDIDATES = STATEMENTS["system/purge_candidates"]
 PURGE_TOMBSTONES = STATEMENTS["sync/purge"]
+LOCK_COUNTER = STATEMENTS["sync/lock"]
+PLACEMENT = STATEMENTS["tasks/placement"]
+MOVE_TARGET = STATEMENTS["tasks/move_target"]
+SIBLINGS = STATEMENTS["tasks/siblings"]
+PLACE_TASKS = STATEMENTS["tasks/place"]
+TASK_FIELDS = len(Task.__struct_fields__)
 
 # Failures that mean "the database is not there right now": the client should retry, not report a bug.
 _UNAVAILABLE = (
@@ -55,9 +69,10 @@ class _Connection(asyncpg.Connection):
     """A pooled connection whose release skips asyncpg's reset query.
 
     asyncpg runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;` on every release:
-    a round trip per request. It has nothing to undo here: every statement in sql/ is one autocommit
-    statement that sets no session variable, takes no advisory lock, LISTENs to nothing and leaves no
-    cursor open. asyncpg still rolls back a transaction left open (Connection._reset) without it.
+    a round trip per request. It has nothing to undo here: no statement in sql/ sets a session variable,
+    takes an advisory lock, LISTENs or leaves a cursor open, and the transactions that hold a user's
+    counter lock commit or roll back (releasing it) before the connection goes back.
+    asyncpg still rolls back a transaction left open (Connection._reset) without it.
     Revisit this if a statement ever uses SET, advisory locks, LISTEN or cursors.
     """
 
@@ -126,6 +141,13 @@ class Gateway:
         async with self._connection() as connection:
             return await connection.fetchrow(statement.text, user_id, *params)
 
+    @asynccontextmanager
+    async def _locked(self, user_id: str) -> AsyncIterator[PoolConnectionProxy]:
+        """A transaction holding the user's counter lock: what its statements read stays true until commit."""
+        async with self._connection() as connection, connection.transaction():
+            await connection.execute(LOCK_COUNTER.text, user_id)
+            yield connection
+
     async def ping(self, within: float) -> None:
         try:
             async with self._pool.acquire(timeout=within) as connection:
@@ -167,21 +189,32 @@ class Gateway:
     # -- tasks ------------------------------------------------------------------------------------
 
     async def create_task(self, user_id: str, data: TaskCreate, *, idempotency: Idempotency | None = None) -> Task:
-        """A new task; with an Idempotency-Key already claimed, the task it created (or 404, or 409)."""
+        """A new task, last among its siblings; with an Idempotency-Key already claimed, the task it created
+        (or 404, or 409). Under the user's counter lock, so two creates never take the same position."""
         key, digest = (idempotency.key, idempotency.digest) if idempotency else (None, None)
-        binds = data.binds()
-        for _ in range(2):  # a second try only if the claim we lost to was rolled back meanwhile
-            row = await self._one(CREATE_TASK, user_id, *binds, key, digest)
-            if row is not None:
-                return Task(*row)
-            prior = await self._one(FIND_IDEMPOTENT, user_id, key)
-            if prior is not None:
-                if prior["id"] is None:
-                    raise TaskNotFound("The task created with this Idempotency-Key has been deleted.")
-                if prior["request_hash"] != digest:
-                    raise IdempotencyKeyReused()
-                return Task(*list(prior.values())[1:])
-        raise Unavailable()
+        task_id, parent_id = data.chosen_id(), data.parent_id
+        async with self._locked(user_id) as connection:
+            place = await _placement(connection, user_id, parent_id, task_id)
+            allowed = place["parent_ok"] and not place["taken"]
+            if allowed:
+                position = positions.between(place["last_position"], None)
+                binds = (*data.binds(), key, digest, task_id, parent_id, position)
+                row = await connection.fetchrow(CREATE_TASK.text, user_id, *binds)
+                if row is not None:
+                    return Task(*row)
+            # A replay of the request that claimed the key answers as the first did, whatever changed since.
+            prior = None if key is None else await connection.fetchrow(FIND_IDEMPOTENT.text, user_id, key)
+        if prior is not None:
+            if prior["id"] is None:
+                raise TaskNotFound("The task created with this Idempotency-Key has been deleted.")
+            if prior["request_hash"] != digest:
+                raise IdempotencyKeyReused()
+            return Task(*list(prior.values())[1:])
+        if allowed:
+            raise Unavailable()  # a claimed key without its claim: only a rolled-back claim leaves that
+        if place["taken"]:
+            raise TaskExists()
+        raise ordering.bad_parent()
 
     async def get_task(self, user_id: str, task_id: UUID) -> Task:
         row = await self._one(GET_TASK, user_id, task_id)
@@ -200,16 +233,59 @@ class Gateway:
         return [Task(*row) for row in rows[: query.limit]], int(total), len(rows) > query.limit
 
     async def update_task(self, user_id: str, task_id: UUID, change: TaskChange, *, if_match: int | None) -> Task:
-        """The task after the change (or as it is, when the change changes nothing); 404 or 412 otherwise."""
-        row = await self._one(UPDATE_TASK, user_id, task_id, if_match, *change)
-        if row is None:
-            raise TaskNotFound()
-        if row["outcome"] == "stale":
-            raise PreconditionFailed(row["version"])
-        return Task(*row[1:])
+        """The task after the change (or as it is, when the change changes nothing); 404, 412 or 422 otherwise.
+
+        A change of status may cascade to subtasks or the parent, and a parent sent may move the task:
+        those run under the user's counter lock (see sync/lock); any other change is one statement."""
+        if change.status_if_completed is None and change.status_otherwise is None and not change.set_parent:
+            return _updated(await self._one(UPDATE_TASK, user_id, task_id, if_match, *change, None))
+        async with self._locked(user_id) as connection:
+            position = None
+            if change.set_parent:
+                place = await _placement(connection, user_id, change.parent_id, task_id)
+                position = ordering.new_parent_position(place, change.parent_id, if_match)
+            return _updated(await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position))
+
+    async def move_task(self, user_id: str, task_id: UUID, move: TaskMove, *, if_match: int | None) -> Task:
+        """The task at its new place among its (new) siblings, or as it is when it is there already."""
+        async with self._locked(user_id) as connection:
+            target = await connection.fetchrow(
+                MOVE_TARGET.text, user_id, task_id, move.keeps_parent(), move.target_parent(), move.after_id
+            )
+            if target is None:
+                raise TaskNotFound()
+            task = Task(*target[:TASK_FIELDS])
+            if if_match is not None and if_match != task.version:
+                raise PreconditionFailed(task.version)
+            ordering.check_move(target)
+            if target["already_there"]:
+                return task
+            ids, keys = [task_id], [ordering.key_between(target["after_position"], target["next_position"])]
+            if positions.too_long(keys[0]):
+                siblings = await connection.fetch(SIBLINGS.text, user_id, target["target"])
+                ids, keys = ordering.respaced([row["id"] for row in siblings], task_id, move.after_id)
+            row = await connection.fetchrow(PLACE_TASKS.text, user_id, task_id, target["target"], ids, keys)
+        assert row is not None  # the task is live and locked: tasks/place always changes and returns it
+        return Task(*row)
 
     async def delete_task(self, user_id: str, task_id: UUID, *, if_match: int | None) -> None:
         await self.update_task(user_id, task_id, DELETION, if_match=if_match)
+
+
+async def _placement(
+    connection: PoolConnectionProxy, user_id: str, parent_id: UUID | None, task_id: UUID | None
+) -> asyncpg.Record:
+    row = await connection.fetchrow(PLACEMENT.text, user_id, parent_id, task_id)
+    assert row is not None  # tasks/placement selects from a one-row VALUES: always one row
+    return row
+
+
+def _updated(row: asyncpg.Record | None) -> Task:
+    if row is None:
+        raise TaskNotFound()
+    if row["outcome"] == "stale":
+        raise PreconditionFailed(row["version"])
+    return Task(*row[1:])
 
 
 @functools.lru_cache(maxsize=1024)

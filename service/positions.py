@@ -16,8 +16,12 @@ MAX_LENGTH = 48
 
 
 def between(before: str | None, after: str | None) -> str:
-    """A key sorting strictly after `before` and strictly before `after` (None: no bound that side)."""
-    key: str = fractional_indexing.generate_key_between(before, after)
+    """A key sorting strictly after `before` and strictly before `after` (None: no bound that side);
+    ValueError when the two are out of order, equal, or not keys."""
+    try:
+        key: str = fractional_indexing.generate_key_between(before, after)
+    except (fractional_indexing.FIError, LookupError) as error:
+        raise ValueError(str(error)) from None
     return key
 
 

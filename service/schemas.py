@@ -20,7 +20,7 @@ MAX_TITLE = 500
 MAX_DESCRIPTION = 10_000
 MAX_TAGS = 20
 MAX_TAG = 50
-SERVER_OWNED = frozenset({"id", "user_id", "created_at", "updated_at", "completed_at", "version"})
+SERVER_OWNED = frozenset({"id", "user_id", "created_at", "updated_at", "completed_at", "version", "position"})
 
 Timestamp = Annotated[
     str,
@@ -32,6 +32,18 @@ Timestamp = Annotated[
 Title = Annotated[str, Meta(description="1 to 500 characters after trimming", examples=["Write the report"])]
 Description = Annotated[str | None, Meta(description="at most 10,000 characters; empty becomes null")]
 Tags = Annotated[list[str], Meta(description="at most 20, each 1 to 50 characters; stored lower-case, deduplicated")]
+ParentId = Annotated[
+    UUID | None,
+    Meta(description="one of the user's live top-level tasks (not the task itself), or null for a top-level task"),
+]
+ClientId = Annotated[
+    UUID,
+    Meta(description="optional id chosen by the client; 409 TASK_EXISTS when the user already has it (even deleted)"),
+]
+AfterId = Annotated[
+    UUID | None,
+    Meta(description="the live sibling (under the target parent) to go right after; null: first among them"),
+]
 
 _RFC3339 = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})",
@@ -177,6 +189,8 @@ class TaskChange(NamedTuple):
     set_due_date: bool = False
     due_date: datetime | None = None
     tags: list[str] | None = None
+    set_parent: bool = False  # parent_id is nullable, so a flag says whether it was sent
+    parent_id: UUID | None = None
 
 
 DELETION = TaskChange(status_if_completed="deleted", status_otherwise="deleted")
@@ -208,6 +222,7 @@ class _TaskFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict
     completed: bool | UnsetType = UNSET
     due_date: Timestamp | None = None
     tags: Tags = msgspec.field(default_factory=list)
+    parent_id: ParentId = None
 
     def __post_init__(self) -> None:
         self.title = clean_title(self.title)
@@ -218,7 +233,12 @@ class _TaskFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict
 
 
 class TaskCreate(_TaskFields, forbid_unknown_fields=True, kw_only=True, dict=True):
-    """POST body: a new task. `completed: true` is shorthand for status `completed`."""
+    """POST body: a new task. `completed: true` is shorthand for status `completed`; `id` may be chosen."""
+
+    id: ClientId | UnsetType = UNSET
+
+    def chosen_id(self) -> UUID | None:
+        return None if self.id is UNSET else self.id
 
     def binds(self) -> CreateBinds:
         status = "completed" if self.completed is True else "pending" if self.status is UNSET else self.status
@@ -231,7 +251,17 @@ class TaskReplace(_TaskFields, forbid_unknown_fields=True, kw_only=True, dict=Tr
     def binds(self) -> TaskChange:
         if_completed, otherwise = status_pair(self.status, self.completed, "pending")
         return TaskChange(
-            self.title, True, self.description, if_completed, otherwise, self.priority, True, self.due_at, self.tags
+            self.title,
+            True,
+            self.description,
+            if_completed,
+            otherwise,
+            self.priority,
+            True,
+            self.due_at,
+            self.tags,
+            True,  # an omitted parent_id is null: a full replace makes the task top-level
+            self.parent_id,
         )
 
 
@@ -245,6 +275,7 @@ class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=T
     completed: bool | UnsetType = UNSET
     due_date: Timestamp | UnsetType | None = UNSET
     tags: Tags | UnsetType = UNSET
+    parent_id: ParentId | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         if self.title is not UNSET:
@@ -271,6 +302,8 @@ class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=T
             set_due_date=self.due_date is not UNSET,
             due_date=self.due_at,
             tags=_or_none(self.tags),
+            set_parent=self.parent_id is not UNSET,
+            parent_id=_or_none(self.parent_id),
         )
 
 
@@ -284,6 +317,19 @@ class TaskCompletion(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             return TOGGLE
         if_completed, otherwise = status_pair(UNSET, self.completed, None)
         return TaskChange(status_if_completed=if_completed, status_otherwise=otherwise)
+
+
+class TaskMove(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """POST .../move body: where the task goes among its (new) siblings; an omitted parent_id keeps the parent."""
+
+    after_id: AfterId
+    parent_id: ParentId | UnsetType = UNSET
+
+    def keeps_parent(self) -> bool:
+        return self.parent_id is UNSET
+
+    def target_parent(self) -> UUID | None:
+        return _or_none(self.parent_id)
 
 
 def _or_none(value: T | UnsetType) -> T | None:
@@ -309,6 +355,8 @@ class Task(msgspec.Struct, frozen=True):
     created_at: datetime
     updated_at: datetime
     version: int
+    parent_id: UUID | None
+    position: str
 
 
 class TaskEnvelope(msgspec.Struct, frozen=True, kw_only=True):

@@ -27,6 +27,7 @@ from service.schemas import (
     TaskCreate,
     TaskEnvelope,
     TaskListEnvelope,
+    TaskMove,
     TaskPatch,
     TaskReplace,
 )
@@ -231,6 +232,28 @@ class TaskController(Controller):
         task_uuid = parse_task_id(task_id)
         change = (data or TaskCompletion()).binds()
         task = await gateway_of(state).update_task(user_id, task_uuid, change, if_match=parse_if_match(if_match))
+        return task_response(task)
+
+    @post(
+        "/{task_id:str}/move",
+        summary="Move a task among its siblings, or to another parent",
+        description="Right after `after_id` (null: first) under `parent_id` (omitted: the same parent). "
+        "Moving a task to where it already is changes nothing.",
+        dto=JsonBody[TaskMove],
+        return_dto=None,
+        status_code=HTTP_200_OK,
+        responses=examples.WRITE_RESPONSES,
+    )
+    async def move_task(
+        self,
+        state: State,
+        data: JSONBody[TaskMove],
+        task_id: TaskId,
+        user_id: UserId,
+        if_match: IfMatch = None,
+    ) -> Response[TaskEnvelope]:
+        task_uuid = parse_task_id(task_id)
+        task = await gateway_of(state).move_task(user_id, task_uuid, data, if_match=parse_if_match(if_match))
         return task_response(task)
 
     @delete(

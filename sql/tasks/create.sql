@@ -8,6 +8,9 @@
 -- $7 tags
 -- $8 idempotency_key (null: none)
 -- $9 request_hash (of the parsed body; null without a key)
+-- $10 task_id (chosen by the client; null: a new random one)
+-- $11 parent_id (null: top level)
+-- $12 position (after the last sibling's, computed under the counter lock; see tasks/placement)
 -- No row back means the key is already claimed: tasks/find_idempotent says by which request.
 -- The unique key, not a lock in Python, makes concurrent repeats create exactly one task.
 -- The user's counter row is locked before the key is claimed (the join below makes the claim wait for
@@ -17,7 +20,7 @@ WITH lock AS MATERIALIZED (
     SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
 ), claim AS (
     INSERT INTO idempotency_keys AS k (user_id, key, request_hash, task_id)
-    SELECT $1, $8::text, $9::bytea, gen_random_uuid()
+    SELECT $1, $8::text, $9::bytea, coalesce($10::uuid, gen_random_uuid())
     FROM (VALUES (true)) AS one LEFT JOIN lock ON true
     WHERE $8::text IS NOT NULL
     ON CONFLICT (user_id, key) DO UPDATE
@@ -32,8 +35,9 @@ WITH lock AS MATERIALIZED (
     ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
     RETURNING s.change_seq, {notify_change}
 )
-INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags, completed_at, change_seq)
-SELECT $1, coalesce((SELECT task_id FROM claim), gen_random_uuid()), $2, $3, $4::text, $5, $6, $7,
-       CASE WHEN $4::text = 'completed' THEN now() END, b.change_seq
+INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags, completed_at, change_seq,
+                   parent_id, position)
+SELECT $1, coalesce((SELECT task_id FROM claim), $10::uuid, gen_random_uuid()), $2, $3, $4::text, $5, $6, $7,
+       CASE WHEN $4::text = 'completed' THEN now() END, b.change_seq, $11::uuid, $12::text
 FROM bump AS b
 RETURNING {task_columns}

@@ -1,4 +1,4 @@
--- Change one live task, the one write behind PUT, PATCH, .../complete and DELETE; the outcome tells 404, 412 and no-op apart.
+-- Change one live task, the one write behind PUT, PATCH, .../complete and DELETE, with its cascades; the outcome tells 404, 412 and no-op apart.
 -- $1 user_id
 -- $2 task_id
 -- $3 expected_version (null: no If-Match)
@@ -11,12 +11,19 @@
 -- $10 set_due_date
 -- $11 due_date
 -- $12 tags (null: keep)
+-- $13 set_parent
+-- $14 parent_id
+-- $15 position (null: keep; a new parent comes with the position after its last subtask, see tasks/placement)
 -- The status pair says set, toggle and the `completed: false` shorthand alike: a toggle is ('pending', 'completed'),
 -- the shorthand ('pending', null), a status or a delete the same value twice (service.schemas.TaskChange).
 -- The user's counter row is locked first (the task's lock waits for it through the join), as every write
 -- locks it first: one user's writers queue there, so they commit in counter order and never deadlock.
 -- Then the task's row, so fields not sent are read from the latest committed task, never a stale copy.
 -- A change bumps the counter, stamps the task with it and notifies; no change (or a stale If-Match) does none.
+-- Cascades, stamped with the same counter value: a deleted task's live subtasks are deleted, a newly
+-- completed task's open subtasks completed, and a reopened subtask reopens its completed parent. They read
+-- other rows than the task, so a write that can cascade (or change the parent) runs after sync/lock in the
+-- same transaction, where this statement's snapshot already holds every earlier write of the user.
 WITH lock AS MATERIALIZED (
     SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
 ), current AS (
@@ -30,15 +37,18 @@ WITH lock AS MATERIALIZED (
            coalesce(CASE WHEN c.status = 'completed' THEN $7::text ELSE $8::text END, c.status) AS status,
            coalesce($9::text, c.priority) AS priority,
            CASE WHEN $10::boolean THEN $11::timestamptz ELSE c.due_date END AS due_date,
-           coalesce($12::text[], c.tags) AS tags
+           coalesce($12::text[], c.tags) AS tags,
+           CASE WHEN $13::boolean THEN $14::uuid ELSE c.parent_id END AS parent_id,
+           coalesce($15::text, c.position) AS position,
+           c.status AS was
     FROM current AS c
 ), changed AS (
     -- Compared with the locked row (the latest committed task), never the statement's older snapshot,
     -- so a write racing another one is neither lost nor mistaken for "nothing to change".
     SELECT p.*
     FROM proposed AS p, current AS c
-    WHERE (c.title, c.description, c.status, c.priority, c.due_date, c.tags)
-          IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags)
+    WHERE (c.title, c.description, c.status, c.priority, c.due_date, c.tags, c.parent_id, c.position)
+          IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags, p.parent_id, p.position)
       AND ($3::integer IS NULL OR c.version = $3::integer)
 ), bump AS (
     INSERT INTO task_sync AS s (user_id, change_seq)
@@ -49,7 +59,7 @@ WITH lock AS MATERIALIZED (
 ), updated AS (
     UPDATE tasks AS t
     SET title = p.title, description = p.description, status = p.status, priority = p.priority,
-        due_date = p.due_date, tags = p.tags,
+        due_date = p.due_date, tags = p.tags, parent_id = p.parent_id, position = p.position,
         -- completed_at follows status; a deleted task keeps its own, and its deletion time
         completed_at = CASE p.status WHEN 'completed' THEN coalesce(t.completed_at, now())
                                      WHEN 'deleted' THEN t.completed_at END,
@@ -58,6 +68,25 @@ WITH lock AS MATERIALIZED (
     FROM changed AS p, bump AS b
     WHERE t.user_id = $1 AND t.id = $2
     RETURNING t.*
+), subtasks AS (
+    -- deleted with the task; completed with it when it becomes completed (not when it already was)
+    UPDATE tasks AS s
+    SET status = p.status,
+        completed_at = CASE p.status WHEN 'completed' THEN now() ELSE s.completed_at END,
+        deleted_at = CASE WHEN p.status = 'deleted' THEN now() END,
+        version = s.version + 1, updated_at = now(), change_seq = b.change_seq
+    FROM changed AS p, bump AS b
+    WHERE s.user_id = $1 AND s.parent_id = $2
+      AND ((p.status = 'deleted' AND s.status <> 'deleted')
+           OR (p.status = 'completed' AND p.was <> 'completed' AND s.status IN ('pending', 'in_progress')))
+), parent AS (
+    -- a completed subtask reopened: its parent can no longer be complete
+    UPDATE tasks AS r
+    SET status = 'pending', completed_at = NULL,
+        version = r.version + 1, updated_at = now(), change_seq = b.change_seq
+    FROM changed AS p, bump AS b
+    WHERE r.user_id = $1 AND r.id = p.parent_id AND r.status = 'completed'
+      AND p.was = 'completed' AND p.status IN ('pending', 'in_progress')
 ), answer AS (
     -- stale: If-Match named another version; the row is the task as it is, so the 412 carries its ETag
     SELECT 'changed' AS outcome, * FROM updated

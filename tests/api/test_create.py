@@ -27,6 +27,8 @@ TASK_FIELDS = {
     "created_at",
     "updated_at",
     "version",
+    "parent_id",
+    "position",
 }
 
 
@@ -72,6 +74,8 @@ async def test_create_minimal_answers_201_with_headers_and_defaults(
     assert task["completed_at"] is None
     assert task["version"] == 1
     assert type(task["version"]) is int
+    assert task["parent_id"] is None
+    assert task["position"] == "a0"  # the user's first task: the first key
     assert RFC3339_UTC.fullmatch(task["created_at"]), task["created_at"]
     assert RFC3339_UTC.fullmatch(task["updated_at"]), task["updated_at"]
 

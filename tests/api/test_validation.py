@@ -14,7 +14,8 @@ from litestar.testing import AsyncTestClient
 from tests.helpers import auth, create_task
 
 JSON = {"Content-Type": "application/json"}
-SERVER_OWNED = ["id", "user_id", "created_at", "updated_at", "completed_at", "version"]
+# `id` may be chosen on create (see test_subtasks); PUT and PATCH still refuse it.
+SERVER_OWNED = ["user_id", "created_at", "updated_at", "completed_at", "version", "position"]
 TWENTY_TAGS = [f"tag{i}" for i in range(20)]
 
 
@@ -173,9 +174,9 @@ async def test_create_rejects_bad_field(
 async def test_create_rejects_server_owned_field(
     client: AsyncTestClient[Litestar], db: asyncpg.Connection, user: str, field: str
 ) -> None:
-    value: Any = 1 if field == "version" else "2026-03-01T17:00:00Z"
-    if field in ("id", "user_id"):
-        value = str(UUID(int=1)) if field == "id" else user
+    value: Any = 1 if field == "version" else "a0" if field == "position" else "2026-03-01T17:00:00Z"
+    if field == "user_id":
+        value = user
     envelope = await reject_create(client, db, user, {"title": "t", field: value})
     assert error_fields(envelope) == [field]
 
@@ -259,6 +260,8 @@ BAD_UPDATE_BODIES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("unknown field", {"title": "t", "done": True}, ["done"]),
     ("server-owned version", {"title": "t", "version": 1}, ["version"]),
     ("server-owned id", {"title": "t", "id": str(UUID(int=1))}, ["id"]),
+    ("server-owned position", {"title": "t", "position": "a0"}, ["position"]),
+    ("parent_id not a uuid", {"title": "t", "parent_id": "nope"}, ["parent_id"]),
     ("completed disagrees", {"title": "t", "status": "in_progress", "completed": True}, ["completed"]),
 ]
 

@@ -106,8 +106,9 @@ async def test_statement_returns_its_leading_column_then_the_task_fields(db: asy
 
 
 def test_the_change_binds_follow_the_update_statement() -> None:
-    """TaskChange is bound positionally after user_id, task_id and expected_version."""
-    assert STATEMENTS["tasks/update"].params == ("user_id", "task_id", "expected_version", *TaskChange._fields)
+    """TaskChange is bound positionally after user_id, task_id and expected_version; the position last."""
+    params = ("user_id", "task_id", "expected_version", *TaskChange._fields, "position")
+    assert STATEMENTS["tasks/update"].params == params
     assert STATEMENTS["tasks/create"].params[1:7] == CreateBinds._fields
 
 
