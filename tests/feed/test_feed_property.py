@@ -163,7 +163,7 @@ async def _updated_at_walks_miss_what_the_feed_keeps(http: Http, url: str, user:
         # Then the slow transaction writes through the service's own statement: it locks the counter,
         # stamps `early` with the next value, and sets updated_at to its (earlier) timestamp.
         change = TaskChange(title="early, edited")
-        row = await slow.fetchrow(STATEMENTS["tasks/update"].text, user, UUID(early["id"]), None, *change)
+        row = await slow.fetchrow(STATEMENTS["tasks/update"].text, user, UUID(early["id"]), None, *change, None)
         assert row is not None and row["outcome"] == "changed"
         position, seen = await _updated_at_walk(url, user, position)
         assert seen == {late["id"]}  # the walk moves past the slow transaction's earlier timestamp

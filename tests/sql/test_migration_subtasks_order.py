@@ -40,7 +40,7 @@ def test_existing_tasks_get_the_keys_of_a_fresh_list_in_created_order_and_reach_
             few = db.execute(
                 "SELECT title, position, parent_id, change_seq FROM tasks WHERE user_id = 'few' ORDER BY created_at"
             ).fetchall()
-            counters = dict(db.execute("SELECT user_id, change_seq FROM task_sync").fetchall())
+            counters: dict[str, int] = dict(db.execute("SELECT user_id, change_seq FROM task_sync").fetchall())
             by_index = db.execute("SELECT title FROM tasks WHERE user_id = 'many' ORDER BY position LIMIT 3").fetchall()
         assert [row[0] for row in many] == positions.spread(MANY)
         assert [row[0] for row in by_index] == [f"task {MANY}", f"task {MANY - 1}", f"task {MANY - 2}"]
