@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from service import migrate, positions
-from tests.conftest import create_scratch_database, drop_database, with_database
+from tests.helpers import create_scratch_database, drop_database, with_database
 from tests.sql.test_migration_change_feed import apply_until
 
 MANY = 4000  # past the 62 one-digit and 3,844 two-digit keys: the backfill writes keys of three widths
