@@ -8,6 +8,8 @@
 6. Live updates, 1 worker: 1,000 open event streams while writes run at 100/s (bench/lib/live.py).
 
 `python bench/run.py live` runs only step 6 (with its own users), for a quick look.
+With BENCH_BASELINE=<git revision>, the write scenarios also run (1 worker, right after step 3) against the
+service as it was at that revision, checked out into a temporary git worktree: a same-run comparison.
 
 Each measurement is a 2 s warm-up (discarded) then BENCH_DURATION seconds (default 10) of
 `wrk -t2 -c100`. The table goes to stdout, the same numbers to bench/results/<timestamp>.json.
@@ -46,7 +48,8 @@ DATA_DIR = ROOT / ".data" / "bench-postgres"
 RESULTS = ROOT / "bench" / "results"
 MAX_CONNECTIONS = 300  # pgbench's 100 clients + 20 pool connections per service worker + ours
 WARMUP_SECONDS = 2.0
-SCENARIOS = ("get-one", "list-100", "list-1000", "create", "patch", "toggle", "mixed")
+SCENARIOS = ("get-one", "list-100", "feed-100", "list-1000", "create", "patch", "toggle", "mixed")
+BASELINE_SCENARIOS = ("create", "patch", "toggle")
 TOTAL_ROWS_AT_SCALE = 1_000_000
 FILLER_USERS = 2_000
 # The only variables the children inherit: the bench measures the service's defaults, not this shell's settings.
@@ -131,8 +134,8 @@ def child_env(**values: str) -> dict[str, str]:
 
 
 @contextmanager
-def service(bench: Bench, workers: int, **settings: str) -> Iterator[str]:
-    """`python -m service serve` on a free port; yields its base URL once /health/ready answers."""
+def service(bench: Bench, workers: int, root: Path = ROOT, **settings: str) -> Iterator[str]:
+    """`python -m service serve` (of the checkout at `root`) on a free port; yields its base URL once ready."""
     port = procs.free_port()
     env = child_env(
         DATABASE_URL=bench.db_url,
@@ -148,7 +151,7 @@ def service(bench: Bench, workers: int, **settings: str) -> Iterator[str]:
         **settings,
     )
     log = bench.log("service")
-    process = procs.start([sys.executable, "-m", "service", "serve"], env=env, log=log, cwd=ROOT)
+    process = procs.start([sys.executable, "-m", "service", "serve"], env=env, log=log, cwd=root)
     try:
         procs.wait_until_ok(f"http://127.0.0.1:{port}/health/ready", process, log)
         bench.service_pid = process.pid
@@ -230,6 +233,32 @@ def run_workers(bench: Bench, workers: int) -> None:
             bench.results.append(measure(bench, url, scenario, workers))
 
 
+@contextmanager
+def checkout(revision: str) -> Iterator[Path]:
+    """The repository at `revision` in a temporary git worktree (removed at the end)."""
+    path = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    git = ["git", "-C", str(ROOT), "worktree"]
+    subprocess.run([*git, "add", "--detach", str(path), revision], check=True, capture_output=True)  # noqa: S603
+    try:
+        yield path
+    finally:
+        subprocess.run([*git, "remove", "--force", str(path)], check=False, capture_output=True)  # noqa: S603
+
+
+def run_baseline(bench: Bench, revision: str) -> None:
+    """The write scenarios against the service as it was at `revision`, on the same data, 1 worker.
+
+    Its migrations are a subset of this build's (already applied), and the schema only grew since, so the
+    older statements run as they did then.
+    """
+    print(f"\nbaseline {revision} (1 worker):", flush=True)
+    with checkout(revision) as root, service(bench, 1, root) as url:
+        for scenario in BASELINE_SCENARIOS:
+            result = measure(bench, url, scenario, 1)
+            result.scenario = f"{scenario}@base"
+            bench.results.append(result)
+
+
 def add_filler(bench: Bench) -> None:
     """Rows for FILLER_USERS other users, straight into PostgreSQL, up to TOTAL_ROWS_AT_SCALE.
 
@@ -282,6 +311,9 @@ def finish(bench: Bench) -> Path:
     scale = report.scale_check(bench.results, bench.scaled)
     scaling = report.worker_scaling(bench.results)
     report.print_tables(bench.results, scale, scaling)
+    compared = report.comparisons(bench.results)
+    report.print_comparisons(compared)
+    bench.meta["comparisons"] = compared
     path = RESULTS / f"{bench.stamp}.json"
     report.write_json(path, bench.meta, bench.results, scale, scaling)
     if bench.live is not None:
@@ -326,6 +358,9 @@ def main() -> int:
             with service(bench, 1) as url:
                 seed_data(bench, url)
             run_workers(bench, 1)
+            if baseline := os.environ.get("BENCH_BASELINE", "").strip():
+                bench.meta["baseline"] = baseline
+                run_baseline(bench, baseline)
             run_workers(bench, 2)
         run_live(bench)
         if not only_live:

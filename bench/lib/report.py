@@ -47,6 +47,32 @@ def scale_check(before: list[Result], after: list[Result]) -> list[dict[str, Any
     ]
 
 
+# (scenario, what it is compared with, the bound the issue sets): 1 worker, req/s over req/s.
+COMPARISONS = (
+    ("feed-100", "list-100", 0.80),  # a feed page of 100 changes within 20% of a list page of 100
+    ("create", "create@base", 0.90),  # writes with the change counter lose at most 10%
+    ("patch", "patch@base", 0.90),
+    ("toggle", "toggle@base", 0.90),
+)
+
+
+def comparisons(results: list[Result]) -> list[dict[str, Any]]:
+    one = {r.scenario: r for r in results if r.workers == 1}
+    return [
+        {"scenario": a, "against": b, "ratio": one[a].rps / one[b].rps, "at_least": bound}
+        for a, b, bound in COMPARISONS
+        if a in one and b in one and one[b].rps > 0
+    ]
+
+
+def print_comparisons(compared: list[dict[str, Any]]) -> None:
+    if compared:
+        print(f"\n{'1 worker':<16}{'against':<14}{'req/s ratio':>12}{'bound':>8}")
+        for c in compared:
+            verdict = "" if c["ratio"] >= c["at_least"] else "  below the bound"
+            print(f"{c['scenario']:<16}{c['against']:<14}{c['ratio']:12.2f}{c['at_least']:8.2f}{verdict}")
+
+
 def _row(r: Result) -> str:
     workers = "-" if r.workers is None else str(r.workers)
     rate = f"{r.rps:9.0f}" + (" tx/s" if r.workers is None else "     ")

@@ -45,6 +45,12 @@ local function list(range, limit)
   end
 end
 
+-- A feed page of 100 changes: a full sync of one of the users with 100 tasks, in one page.
+local function feed_100()
+  local user = pick(data.readers)
+  return wrk.format("GET", user.base .. "/changes?limit=100", user.read)
+end
+
 local function create()
   local user = pick(data.writers)
   local body = data.create_bodies[math.random(#data.create_bodies)]
@@ -85,6 +91,7 @@ function init(args)
     ["get-one"] = get_one,
     ["list-100"] = list_100,
     ["list-1000"] = list(data.big, 1000),
+    ["feed-100"] = feed_100,
     ["create"] = create,
     ["patch"] = patch,
     ["toggle"] = toggle,
