@@ -27,6 +27,7 @@ from service.errors import (
 from service.feed import FeedQuery, FeedRead, Tombstone
 from service.list_sql import SORTS, render
 from service.listing import ListQuery
+from service.notices import Notices
 from service.schemas import DELETION, Task, TaskChange, TaskCreate, TaskMove
 from service.statements import STATEMENTS, Statement
 
@@ -43,6 +44,7 @@ HEAD_SEQ = STATEMENTS["sync/head"]
 CHANGES = STATEMENTS["sync/changes"]
 PURGE_CANDIDATES = STATEMENTS["system/purge_candidates"]
 PURGE_TOMBSTONES = STATEMENTS["sync/purge"]
+NOTIFY_CHANGES = STATEMENTS["system/notify_changes"]
 LOCK_COUNTER = STATEMENTS["sync/lock"]
 PLACEMENT = STATEMENTS["tasks/placement"]
 MOVE_TARGET = STATEMENTS["tasks/move_target"]
@@ -90,6 +92,7 @@ class Gateway:
         self._pool = pool
         self._acquire_timeout = settings.db_pool_timeout_seconds
         self.waiting = 0  # requests waiting for a connection right now
+        self._notices = Notices(self._notify)
 
     @classmethod
     async def open(cls, settings: Settings, dsn: str) -> Gateway:
@@ -111,6 +114,7 @@ class Gateway:
         return cls(pool, settings)
 
     async def close(self) -> None:
+        await self._notices.close()
         await self._pool.close()
 
     def pool_size(self) -> int:
@@ -157,6 +161,11 @@ class Gateway:
 
     # -- the change feed --------------------------------------------------------------------------
 
+    async def _notify(self, payloads: list[str]) -> None:
+        """Send a batch of live-update notices (a system statement: one notice per user)."""
+        async with self._connection() as connection:
+            await connection.execute(NOTIFY_CHANGES.text, payloads)
+
     async def head_seq(self, user_id: str) -> int:
         """The user's change counter: every change stamped up to it has committed."""
         async with self._connection() as connection:
@@ -193,17 +202,19 @@ class Gateway:
         (or 404, or 409). Under the user's counter lock, so two creates never take the same position."""
         key, digest = (idempotency.key, idempotency.digest) if idempotency else (None, None)
         task_id, parent_id = data.chosen_id(), data.parent_id
+        created = prior = None
         async with self._locked(user_id) as connection:
             place = await _placement(connection, user_id, parent_id, task_id)
             allowed = place["parent_ok"] and not place["taken"]
             if allowed:
                 position = positions.between(place["last_position"], None)
                 binds = (*data.binds(), key, digest, task_id, parent_id, position)
-                row = await connection.fetchrow(CREATE_TASK.text, user_id, *binds)
-                if row is not None:
-                    return Task(*row)
-            # A replay of the request that claimed the key answers as the first did, whatever changed since.
-            prior = None if key is None else await connection.fetchrow(FIND_IDEMPOTENT.text, user_id, key)
+                created = await connection.fetchrow(CREATE_TASK.text, user_id, *binds)
+            if created is None and key is not None:
+                # A replay of the request that claimed the key answers as the first did, whatever changed since.
+                prior = await connection.fetchrow(FIND_IDEMPOTENT.text, user_id, key)
+        if created is not None:
+            return self._committed(user_id, created)
         if prior is not None:
             if prior["id"] is None:
                 raise TaskNotFound("The task created with this Idempotency-Key has been deleted.")
@@ -238,13 +249,21 @@ class Gateway:
         A change of status may cascade to subtasks or the parent, and a parent sent may move the task:
         those run under the user's counter lock (see sync/lock); any other change is one statement."""
         if change.status_if_completed is None and change.status_otherwise is None and not change.set_parent:
-            return _updated(await self._one(UPDATE_TASK, user_id, task_id, if_match, *change, None))
-        async with self._locked(user_id) as connection:
-            position = None
-            if change.set_parent:
-                place = await _placement(connection, user_id, change.parent_id, task_id)
-                position = ordering.new_parent_position(place, change.parent_id, if_match)
-            return _updated(await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position))
+            row = await self._one(UPDATE_TASK, user_id, task_id, if_match, *change, None)
+        else:
+            async with self._locked(user_id) as connection:
+                position = None
+                if change.set_parent:
+                    place = await _placement(connection, user_id, change.parent_id, task_id)
+                    position = ordering.new_parent_position(place, change.parent_id, if_match)
+                row = await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position)
+        if row is None:
+            raise TaskNotFound()
+        if row["outcome"] == "stale":
+            raise PreconditionFailed(row["version"])
+        if row["outcome"] == "unchanged":
+            return Task(*row[2:])
+        return self._committed(user_id, row[1:])
 
     async def move_task(self, user_id: str, task_id: UUID, move: TaskMove, *, if_match: int | None) -> Task:
         """The task at its new place among its (new) siblings, or as it is when it is there already."""
@@ -266,7 +285,13 @@ class Gateway:
                 ids, keys = ordering.respaced([row["id"] for row in siblings], task_id, move.after_id)
             row = await connection.fetchrow(PLACE_TASKS.text, user_id, task_id, target["target"], ids, keys)
         assert row is not None  # the task is live and locked: tasks/place always changes and returns it
-        return Task(*row)
+        return self._committed(user_id, row)
+
+    def _committed(self, user_id: str, row: asyncpg.Record | tuple[Any, ...]) -> Task:
+        """A write that changed something has committed: announce the user's new counter (row[0]) to the
+        live-update listeners, after the commit, and return the task (the rest of the row)."""
+        self._notices.changed(user_id, row[0])
+        return Task(*row[1:])
 
     async def delete_task(self, user_id: str, task_id: UUID, *, if_match: int | None) -> None:
         await self.update_task(user_id, task_id, DELETION, if_match=if_match)
@@ -278,14 +303,6 @@ async def _placement(
     row = await connection.fetchrow(PLACEMENT.text, user_id, parent_id, task_id)
     assert row is not None  # tasks/placement selects from a one-row VALUES: always one row
     return row
-
-
-def _updated(row: asyncpg.Record | None) -> Task:
-    if row is None:
-        raise TaskNotFound()
-    if row["outcome"] == "stale":
-        raise PreconditionFailed(row["version"])
-    return Task(*row[1:])
 
 
 @functools.lru_cache(maxsize=1024)

@@ -15,7 +15,8 @@
 -- The unique key, not a lock in Python, makes concurrent repeats create exactly one task.
 -- The user's counter row is locked before the key is claimed (the join below makes the claim wait for
 -- it), as every write locks it first: one user's writers queue there, so they commit in counter order
--- and never deadlock over a key. The task is stamped with the bumped counter, and the bump notifies.
+-- and never deadlock over a key. The task is stamped with the bumped counter; the gateway sends the
+-- live-update notice once the write has committed (service/notices.py).
 WITH lock AS MATERIALIZED (
     SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
 ), claim AS (
@@ -33,11 +34,11 @@ WITH lock AS MATERIALIZED (
     SELECT $1, 1
     WHERE $8::text IS NULL OR EXISTS (SELECT FROM claim)
     ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
-    RETURNING s.change_seq, {notify_change}
+    RETURNING s.change_seq
 )
 INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags, completed_at, change_seq,
                    parent_id, position)
 SELECT $1, coalesce((SELECT task_id FROM claim), $10::uuid, gen_random_uuid()), $2, $3, $4::text, $5, $6, $7,
        CASE WHEN $4::text = 'completed' THEN now() END, b.change_seq, $11::uuid, $12::text
 FROM bump AS b
-RETURNING {task_columns}
+RETURNING change_seq, {task_columns}

@@ -23,7 +23,7 @@ WITH lock AS MATERIALIZED (
     SELECT $1, 1
     WHERE EXISTS (SELECT FROM changed)
     ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
-    RETURNING s.change_seq, {notify_change}
+    RETURNING s.change_seq
 ), updated AS (
     UPDATE tasks AS t
     SET position = c.position, parent_id = c.parent_id,
@@ -32,6 +32,6 @@ WITH lock AS MATERIALIZED (
     WHERE t.user_id = $1 AND t.id = c.id
     RETURNING t.*
 )
-SELECT {task_columns}
+SELECT change_seq, {task_columns}
 FROM updated
 WHERE id = $2

@@ -19,7 +19,8 @@
 -- The user's counter row is locked first (the task's lock waits for it through the join), as every write
 -- locks it first: one user's writers queue there, so they commit in counter order and never deadlock.
 -- Then the task's row, so fields not sent are read from the latest committed task, never a stale copy.
--- A change bumps the counter, stamps the task with it and notifies; no change (or a stale If-Match) does none.
+-- A change bumps the counter and stamps the task with it; no change (or a stale If-Match) does neither.
+-- The gateway sends the live-update notice once the write has committed (service/notices.py).
 -- Cascades, stamped with the same counter value: a deleted task's live subtasks are deleted, a newly
 -- completed task's open subtasks completed, and a reopened subtask reopens its completed parent. They read
 -- other rows than the task, so a write that can cascade (or change the parent) runs after sync/lock in the
@@ -55,7 +56,7 @@ WITH lock AS MATERIALIZED (
     SELECT $1, 1
     WHERE EXISTS (SELECT FROM changed)
     ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
-    RETURNING s.change_seq, {notify_change}
+    RETURNING s.change_seq
 ), updated AS (
     UPDATE tasks AS t
     SET title = p.title, description = p.description, status = p.status, priority = p.priority,
@@ -95,5 +96,5 @@ WITH lock AS MATERIALIZED (
     FROM current
     WHERE NOT EXISTS (SELECT FROM updated)
 )
-SELECT outcome, {task_columns}
+SELECT outcome, change_seq, {task_columns}
 FROM answer

@@ -20,10 +20,15 @@ from tests.sql.test_rules import renderings
 STATEMENTS: Mapping[str, Statement] = load()
 TASK_FIELDS = [field.name for field in msgspec.structs.fields(Task)]
 
-# Statements that return a task row as is, and those whose row leads with one other column (the gateway builds
+# Statements that return a task row as is, and those whose row leads with other columns (the gateway builds
 # a Task from the rest by position).
-RETURNS_TASK = ("tasks/get", "tasks/list", "tasks/create")
-LEADING_COLUMN = {"tasks/update": "outcome", "tasks/find_idempotent": "request_hash"}
+RETURNS_TASK = ("tasks/get", "tasks/list")
+LEADING_COLUMNS = {
+    "tasks/create": ("change_seq",),
+    "tasks/update": ("outcome", "change_seq"),
+    "tasks/find_idempotent": ("request_hash",),
+    "sync/changes": ("head", "horizon", "change_seq", "deleted_at"),
+}
 INDEXED = sorted(name for name in STATEMENTS if name.rsplit("/", 1)[-1] in ("list", "count"))
 TENANT = sorted(name for name in STATEMENTS if not name.startswith("system/"))
 
@@ -62,7 +67,7 @@ async def user_id_type(db: asyncpg.Connection) -> int:
 
 
 def test_the_statement_groups_exist() -> None:
-    assert {*RETURNS_TASK, *LEADING_COLUMN} <= set(STATEMENTS)
+    assert {*RETURNS_TASK, *LEADING_COLUMNS} <= set(STATEMENTS)
     assert {"tasks/list", "tasks/count"} <= set(INDEXED)
 
 
@@ -99,10 +104,10 @@ async def test_task_statement_returns_the_task_fields(db: asyncpg.Connection, na
         assert names == TASK_FIELDS
 
 
-@pytest.mark.parametrize("name", sorted(LEADING_COLUMN))
-async def test_statement_returns_its_leading_column_then_the_task_fields(db: asyncpg.Connection, name: str) -> None:
+@pytest.mark.parametrize("name", sorted(LEADING_COLUMNS))
+async def test_statement_returns_its_leading_columns_then_the_task_fields(db: asyncpg.Connection, name: str) -> None:
     for names in await _columns(db, name):
-        assert names == [LEADING_COLUMN[name], *TASK_FIELDS]
+        assert names == [*LEADING_COLUMNS[name], *TASK_FIELDS]
 
 
 def test_the_change_binds_follow_the_update_statement() -> None:
