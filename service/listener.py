@@ -1,7 +1,8 @@
 """The LISTEN connection: one per process, outside the pool, feeding the hub.
 
-Every write transaction that changes a user's tasks runs `pg_notify('task_changes', ...)`; PostgreSQL
-delivers it at commit to every listening session, on every worker and instance. The connection is the
+Every write that changes a user's tasks is announced with `pg_notify('task_changes', ...)` once it has
+committed (service/notices.py, a batch per statement); PostgreSQL delivers it to every listening
+session, on every worker and instance. The connection is the
 process's own (a pooled one would be handed to requests, and PgBouncer in transaction mode cannot
 LISTEN at all), so nothing here ever waits for, or delays, a write.
 

@@ -2,7 +2,7 @@
 the per-user cap, heartbeats, the maximum duration, SIGTERM with open streams, and Bearer-only auth.
 
 The servers are real granian processes on 127.0.0.1. One test writes through the API (end to end);
-the others announce changes with the notification every write transaction sends
+the others announce changes with the notification sent after every committed write
 (`pg_notify('task_changes', ...)`), issued here directly, so they hold the listener and the streams to
 the payload alone and can send bursts and stale numbers at will.
 """
