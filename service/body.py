@@ -11,11 +11,11 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 from litestar.dto import MsgspecDTO
-from msgspec import UnsetType
+from msgspec import NODEFAULT, UNSET, UnsetType
 
 from service import jsontypes
 from service.errors import FieldError, UnsupportedMediaType, ValidationFailed
-from service.schemas import CLEANERS, SERVER_OWNED, FieldValueError, check_completed, tag_errors
+from service.schemas import CLEANERS, ITEM_ERRORS, SERVER_OWNED, FieldValueError, check_completed, check_recurrence
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -70,11 +70,29 @@ def _field_errors(document: dict[str, Any], kind: type[msgspec.Struct]) -> list[
             valid[name] = _check_field(field, document[name])
         except FieldErrors as problems:
             errors.extend(problems.errors)
-    if "status" in valid and "completed" in valid:
-        try:
-            check_completed(valid["status"], valid["completed"])
-        except FieldValueError as error:
-            errors.append(FieldError(error.field, error.message))
+    errors.extend(_across_fields(valid, fields, invalid={name for name in document if name not in valid}))
+    return errors
+
+
+def _across_fields(
+    valid: dict[str, Any], fields: dict[str, msgspec.structs.FieldInfo], invalid: set[str]
+) -> list[FieldError]:
+    """Rules between two fields, when neither is already reported; an omitted field counts with its default."""
+
+    def value(name: str) -> Any:
+        if name in valid:
+            return valid[name]
+        field = fields.get(name)
+        return UNSET if field is None or field.required or field.default_factory is not NODEFAULT else field.default
+
+    errors = []
+    pairs = ((check_completed, "status", "completed"), (check_recurrence, "recurrence", "due_date"))
+    for check, first, second in pairs:
+        if (first in valid or second in valid) and not invalid & {first, second}:
+            try:
+                check(value(first), value(second))
+            except FieldValueError as error:
+                errors.append(FieldError(error.field, error.message))
     return errors
 
 
@@ -91,7 +109,8 @@ def _unknown(name: str) -> FieldError:
 
 def _check_field(field: msgspec.structs.FieldInfo, raw: Any) -> Any:
     """The cleaned value of one field, or FieldErrors naming each problem (each bad tag on its own)."""
-    if field.name == "tags" and isinstance(raw, list) and (item_errors := tag_errors(raw)):
+    container, item_check = ITEM_ERRORS.get(field.name, (type(None), None))
+    if item_check is not None and isinstance(raw, container) and (item_errors := item_check(raw)):
         raise FieldErrors([FieldError(f, m) for f, m in item_errors])
     try:
         value = msgspec.convert(raw, _without_unset(field.type))

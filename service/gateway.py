@@ -15,8 +15,10 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from service import ordering, positions
+from service.completion import Locked, with_next_due
 from service.config import Settings
 from service.errors import (
+    FieldError,
     IdempotencyKeyReused,
     PreconditionFailed,
     TaskExists,
@@ -40,6 +42,7 @@ LIST_TASKS = STATEMENTS["tasks/list"]
 COUNT_TASKS = STATEMENTS["tasks/count"]
 FIND_IDEMPOTENT = STATEMENTS["tasks/find_idempotent"]
 UPDATE_TASK = STATEMENTS["tasks/update"]
+LOCK_TASK = STATEMENTS["tasks/lock"]
 HEAD_SEQ = STATEMENTS["sync/head"]
 CHANGES = STATEMENTS["sync/changes"]
 PURGE_CANDIDATES = STATEMENTS["system/purge_candidates"]
@@ -246,8 +249,9 @@ class Gateway:
     async def update_task(self, user_id: str, task_id: UUID, change: TaskChange, *, if_match: int | None) -> Task:
         """The task after the change (or as it is, when the change changes nothing); 404, 412 or 422 otherwise.
 
-        A change of status may cascade to subtasks or the parent, and a parent sent may move the task:
-        those run under the user's counter lock (see sync/lock); any other change is one statement."""
+        A change of status may cascade to subtasks or the parent, or complete a recurring task, and a
+        parent sent may move the task: those run under the user's counter lock (see sync/lock); any other
+        change is one statement."""
         if change.status_if_completed is None and change.status_otherwise is None and not change.set_parent:
             row = await self._one(UPDATE_TASK, user_id, task_id, if_match, *change, None)
         else:
@@ -257,10 +261,19 @@ class Gateway:
                     place = await _placement(connection, user_id, change.parent_id, task_id)
                     position = ordering.new_parent_position(place, change.parent_id, if_match)
                 row = await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position)
+                if row is not None and row["outcome"] == "recurs":
+                    # A recurring task completed: its next due date, computed from the task as locked now.
+                    locked = await connection.fetchrow(LOCK_TASK.text, user_id, task_id)
+                    assert locked is not None  # the statement above locked the live task in this transaction
+                    change = with_next_due(change, Locked(*locked))
+                    row = await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position)
         if row is None:
             raise TaskNotFound()
         if row["outcome"] == "stale":
             raise PreconditionFailed(row["version"])
+        if row["outcome"] == "needs_due":
+            field = "due_date" if change.set_due_date else "recurrence"
+            raise ValidationFailed.of([FieldError(field, "a recurring task needs a due_date")])
         if row["outcome"] == "unchanged":
             return Task(*row[2:])
         return self._committed(user_id, row[1:])

@@ -10,7 +10,8 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from service import jsontypes
+from service import jsontypes, recurrence
+from service.recurrence import Recurrence
 
 Status = Literal["pending", "in_progress", "completed"]
 Priority = Literal["low", "medium", "high"]
@@ -20,7 +21,9 @@ MAX_TITLE = 500
 MAX_DESCRIPTION = 10_000
 MAX_TAGS = 20
 MAX_TAG = 50
-SERVER_OWNED = frozenset({"id", "user_id", "created_at", "updated_at", "completed_at", "version", "position"})
+SERVER_OWNED = frozenset(
+    {"id", "user_id", "created_at", "updated_at", "completed_at", "version", "position", "last_completed_at"}
+)
 
 Timestamp = Annotated[
     str,
@@ -154,6 +157,21 @@ def check_completed(status: str | UnsetType, completed: bool | UnsetType) -> Non
         raise FieldValueError("completed", f"disagrees with status {status!r}")
 
 
+def check_recurrence(rule: Recurrence | UnsetType | None, due_date: str | UnsetType | None) -> None:
+    """A recurring task needs a due date to move on; in a PATCH the stored one may serve (the database checks)."""
+    if isinstance(rule, Recurrence) and due_date is None:
+        raise FieldValueError("recurrence", "needs a due_date")
+
+
+def recurrence_json(rule: Recurrence | None) -> str | None:
+    """The jsonb bind of a recurrence: asyncpg takes JSON text."""
+    return None if rule is None else msgspec.json.encode(rule).decode()
+
+
+# Fields whose every inner problem is reported on its own (`tags[3]`, `recurrence.timezone`).
+ITEM_ERRORS: dict[str, tuple[type, Any]] = {"tags": (list, tag_errors), "recurrence": (dict, recurrence.field_errors)}
+
+
 # (field, cleaner) in the order errors are reported.
 CLEANERS: dict[str, Any] = {
     "title": clean_title,
@@ -175,10 +193,15 @@ class CreateBinds(NamedTuple):
     priority: str
     due_date: datetime | None
     tags: list[str]
+    recurrence: str | None
 
 
 class TaskChange(NamedTuple):
-    """$4.. of tasks/update, in order: what a PUT, PATCH, complete or DELETE asks of a live task (None: keep)."""
+    """$4.. of tasks/update, in order: what a PUT, PATCH, complete or DELETE asks of a live task (None: keep).
+
+    `next_due` and `ends` are the gateway's, not the request's: what completing a recurring task does,
+    computed from the locked task (service.completion).
+    """
 
     title: str | None = None
     set_description: bool = False
@@ -191,6 +214,10 @@ class TaskChange(NamedTuple):
     tags: list[str] | None = None
     set_parent: bool = False  # parent_id is nullable, so a flag says whether it was sent
     parent_id: UUID | None = None
+    set_recurrence: bool = False
+    recurrence: str | None = None
+    next_due: datetime | None = None
+    ends: bool = False
 
 
 DELETION = TaskChange(status_if_completed="deleted", status_otherwise="deleted")
@@ -223,6 +250,7 @@ class _TaskFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict
     due_date: Timestamp | None = None
     tags: Tags = msgspec.field(default_factory=list)
     parent_id: ParentId = None
+    recurrence: Recurrence | None = None
 
     def __post_init__(self) -> None:
         self.title = clean_title(self.title)
@@ -230,6 +258,7 @@ class _TaskFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict
         self.tags = clean_tags(self.tags)
         self.due_at = clean_due_date(self.due_date)
         check_completed(self.status, self.completed)
+        check_recurrence(self.recurrence, self.due_date)
 
 
 class TaskCreate(_TaskFields, forbid_unknown_fields=True, kw_only=True, dict=True):
@@ -242,7 +271,8 @@ class TaskCreate(_TaskFields, forbid_unknown_fields=True, kw_only=True, dict=Tru
 
     def binds(self) -> CreateBinds:
         status = "completed" if self.completed is True else "pending" if self.status is UNSET else self.status
-        return CreateBinds(self.title, self.description, status, self.priority, self.due_at, self.tags)
+        rule = recurrence_json(self.recurrence)
+        return CreateBinds(self.title, self.description, status, self.priority, self.due_at, self.tags, rule)
 
 
 class TaskReplace(_TaskFields, forbid_unknown_fields=True, kw_only=True, dict=True):
@@ -262,11 +292,13 @@ class TaskReplace(_TaskFields, forbid_unknown_fields=True, kw_only=True, dict=Tr
             self.tags,
             True,  # an omitted parent_id is null: a full replace makes the task top-level
             self.parent_id,
+            True,  # an omitted recurrence is null: a full replace stops it
+            recurrence_json(self.recurrence),
         )
 
 
 class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=True):
-    """PATCH body: only the fields present change; `null` clears description and due_date."""
+    """PATCH body: only the fields present change; `null` clears description, due_date and recurrence."""
 
     title: Title | UnsetType = UNSET
     description: Description | UnsetType = UNSET
@@ -276,6 +308,7 @@ class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=T
     due_date: Timestamp | UnsetType | None = UNSET
     tags: Tags | UnsetType = UNSET
     parent_id: ParentId | UnsetType = UNSET
+    recurrence: Recurrence | UnsetType | None = UNSET
 
     def __post_init__(self) -> None:
         if self.title is not UNSET:
@@ -286,6 +319,7 @@ class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=T
             self.tags = clean_tags(self.tags)
         self.due_at = None if self.due_date is UNSET else clean_due_date(self.due_date)
         check_completed(self.status, self.completed)
+        check_recurrence(self.recurrence, self.due_date)
 
     def is_empty(self) -> bool:
         return all(getattr(self, name) is UNSET for name in self.__struct_fields__)
@@ -304,6 +338,8 @@ class TaskPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=T
             tags=_or_none(self.tags),
             set_parent=self.parent_id is not UNSET,
             parent_id=_or_none(self.parent_id),
+            set_recurrence=self.recurrence is not UNSET,
+            recurrence=recurrence_json(_or_none(self.recurrence)),
         )
 
 
@@ -357,6 +393,15 @@ class Task(msgspec.Struct, frozen=True):
     version: int
     parent_id: UUID | None
     position: str
+    recurrence: Recurrence | None
+    last_completed_at: datetime | None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.recurrence, str):  # jsonb arrives from asyncpg as JSON text
+            msgspec.structs.force_setattr(self, "recurrence", _RECURRENCE.decode(self.recurrence))
+
+
+_RECURRENCE = msgspec.json.Decoder(Recurrence)
 
 
 class TaskEnvelope(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,12 +16,12 @@ WITH sync AS (
 )
 SELECT s.head, s.horizon, t.change_seq, t.deleted_at,
        t.id, t.user_id, t.title, t.description, t.status, t.priority, t.completed,
-       t.due_date, t.tags, t.completed_at, t.created_at, t.updated_at, t.version, t.parent_id, t.position
+       t.due_date, t.tags, t.completed_at, t.created_at, t.updated_at, t.version, t.parent_id, t.position, t.recurrence, t.last_completed_at
 FROM sync AS s
 LEFT JOIN LATERAL (
     SELECT change_seq, deleted_at,
            id, user_id, title, description, status, priority, status = 'completed' AS completed,
-           due_date, tags, completed_at, created_at, updated_at, version, parent_id, position
+           due_date, tags, completed_at, created_at, updated_at, version, parent_id, position, recurrence, last_completed_at
     FROM tasks
     WHERE user_id = $1
       AND (change_seq, id) > ($2::bigint, coalesce($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))

@@ -6,11 +6,12 @@
 -- $5 priority
 -- $6 due_date
 -- $7 tags
--- $8 idempotency_key (null: none)
--- $9 request_hash (of the parsed body; null without a key)
--- $10 task_id (chosen by the client; null: a new random one)
--- $11 parent_id (null: top level)
--- $12 position (after the last sibling's, computed under the counter lock; see tasks/placement)
+-- $8 recurrence (jsonb text; null: none)
+-- $9 idempotency_key (null: none)
+-- $10 request_hash (of the parsed body; null without a key)
+-- $11 task_id (chosen by the client; null: a new random one)
+-- $12 parent_id (null: top level)
+-- $13 position (after the last sibling's, computed under the counter lock; see tasks/placement)
 -- No row back means the key is already claimed: tasks/find_idempotent says by which request.
 -- The unique key, not a lock in Python, makes concurrent repeats create exactly one task.
 -- The user's counter row is locked before the key is claimed (the join below makes the claim wait for
@@ -21,9 +22,9 @@ WITH lock AS MATERIALIZED (
     SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
 ), claim AS (
     INSERT INTO idempotency_keys AS k (user_id, key, request_hash, task_id)
-    SELECT $1, $8::text, $9::bytea, coalesce($10::uuid, gen_random_uuid())
+    SELECT $1, $9::text, $10::bytea, coalesce($11::uuid, gen_random_uuid())
     FROM (VALUES (true)) AS one LEFT JOIN lock ON true
-    WHERE $8::text IS NOT NULL
+    WHERE $9::text IS NOT NULL
     ON CONFLICT (user_id, key) DO UPDATE
         SET request_hash = excluded.request_hash, task_id = excluded.task_id, created_at = now()
         WHERE k.created_at < now() - interval '24 hours'
@@ -32,13 +33,13 @@ WITH lock AS MATERIALIZED (
     -- Also the lock itself for a user's first write, or a create without a key (which claims nothing).
     INSERT INTO task_sync AS s (user_id, change_seq)
     SELECT $1, 1
-    WHERE $8::text IS NULL OR EXISTS (SELECT FROM claim)
+    WHERE $9::text IS NULL OR EXISTS (SELECT FROM claim)
     ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
     RETURNING s.change_seq
 )
 INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags, completed_at, change_seq,
-                   parent_id, position)
-SELECT $1, coalesce((SELECT task_id FROM claim), $10::uuid, gen_random_uuid()), $2, $3, $4::text, $5, $6, $7,
-       CASE WHEN $4::text = 'completed' THEN now() END, b.change_seq, $11::uuid, $12::text
+                   parent_id, position, recurrence)
+SELECT $1, coalesce((SELECT task_id FROM claim), $11::uuid, gen_random_uuid()), $2, $3, $4::text, $5, $6, $7,
+       CASE WHEN $4::text = 'completed' THEN now() END, b.change_seq, $12::uuid, $13::text, $8::jsonb
 FROM bump AS b
 RETURNING change_seq, {task_columns}

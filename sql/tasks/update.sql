@@ -13,7 +13,11 @@
 -- $12 tags (null: keep)
 -- $13 set_parent
 -- $14 parent_id
--- $15 position (null: keep; a new parent comes with the position after its last subtask, see tasks/placement)
+-- $15 set_recurrence
+-- $16 recurrence (jsonb text)
+-- $17 next_due (completing a recurring task moves its due date here and keeps it open; null: not computed)
+-- $18 ends (completing a recurring task completes it for real: its rule has no occurrence left)
+-- $19 position (null: keep; a new parent comes with the position after its last subtask, see tasks/placement)
 -- The status pair says set, toggle and the `completed: false` shorthand alike: a toggle is ('pending', 'completed'),
 -- the shorthand ('pending', null), a status or a delete the same value twice (service.schemas.TaskChange).
 -- The user's counter row is locked first (the task's lock waits for it through the join), as every write
@@ -25,6 +29,11 @@
 -- completed task's open subtasks completed, and a reopened subtask reopens its completed parent. They read
 -- other rows than the task, so a write that can cascade (or change the parent) runs after sync/lock in the
 -- same transaction, where this statement's snapshot already holds every earlier write of the user.
+-- Completing a recurring task needs its next occurrence, which only Python computes (service.recurrence):
+-- without $17 or $18 such a write changes nothing and answers 'recurs'; the gateway then reads the locked
+-- task (tasks/lock), computes them and runs this again in the same transaction. A recurring task left
+-- without a due date answers 'needs_due' and changes nothing. Completing it on moves no subtask: its
+-- status stays open, so the completion cascade below does not fire.
 WITH lock AS MATERIALIZED (
     SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
 ), current AS (
@@ -32,7 +41,7 @@ WITH lock AS MATERIALIZED (
     FROM tasks AS t LEFT JOIN lock ON true
     WHERE t.user_id = $1 AND t.id = $2 AND t.status <> 'deleted'
     FOR UPDATE OF t
-), proposed AS (
+), asked AS (
     SELECT coalesce($4::text, c.title) AS title,
            CASE WHEN $5::boolean THEN $6::text ELSE c.description END AS description,
            coalesce(CASE WHEN c.status = 'completed' THEN $7::text ELSE $8::text END, c.status) AS status,
@@ -40,17 +49,36 @@ WITH lock AS MATERIALIZED (
            CASE WHEN $10::boolean THEN $11::timestamptz ELSE c.due_date END AS due_date,
            coalesce($12::text[], c.tags) AS tags,
            CASE WHEN $13::boolean THEN $14::uuid ELSE c.parent_id END AS parent_id,
-           coalesce($15::text, c.position) AS position,
+           coalesce($19::text, c.position) AS position,
+           CASE WHEN $15::boolean THEN $16::jsonb ELSE c.recurrence END AS recurrence,
            c.status AS was
     FROM current AS c
+), recurring AS (
+    SELECT a.*,
+           a.recurrence IS NOT NULL AND a.status = 'completed' AND a.was <> 'completed' AS completes,
+           -- a new rule or due date restarts COUNT
+           (a.recurrence, a.due_date) IS DISTINCT FROM (c.recurrence, c.due_date) AS restarts
+    FROM asked AS a, current AS c
+), proposed AS (
+    SELECT r.title, r.description, r.priority, r.tags, r.parent_id, r.position, r.recurrence, r.was,
+           CASE WHEN r.completes AND $17::timestamptz IS NOT NULL THEN 'pending' ELSE r.status END AS status,
+           CASE WHEN r.completes AND $17::timestamptz IS NOT NULL THEN $17::timestamptz ELSE r.due_date END AS due_date,
+           CASE WHEN r.restarts THEN 0 ELSE c.completions END + CASE WHEN r.completes THEN 1 ELSE 0 END AS completions,
+           CASE WHEN r.completes THEN now() ELSE c.last_completed_at END AS last_completed_at,
+           r.recurrence IS NOT NULL AND r.due_date IS NULL AS needs_due,
+           r.completes AND $17::timestamptz IS NULL AND NOT $18::boolean AS recurs
+    FROM recurring AS r, current AS c
 ), changed AS (
     -- Compared with the locked row (the latest committed task), never the statement's older snapshot,
     -- so a write racing another one is neither lost nor mistaken for "nothing to change".
     SELECT p.*
     FROM proposed AS p, current AS c
-    WHERE (c.title, c.description, c.status, c.priority, c.due_date, c.tags, c.parent_id, c.position)
-          IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags, p.parent_id, p.position)
+    WHERE (c.title, c.description, c.status, c.priority, c.due_date, c.tags, c.parent_id, c.position,
+           c.recurrence, c.completions)
+          IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags, p.parent_id, p.position,
+                            p.recurrence, p.completions)
       AND ($3::integer IS NULL OR c.version = $3::integer)
+      AND NOT p.needs_due AND NOT p.recurs
 ), bump AS (
     INSERT INTO task_sync AS s (user_id, change_seq)
     SELECT $1, 1
@@ -61,6 +89,7 @@ WITH lock AS MATERIALIZED (
     UPDATE tasks AS t
     SET title = p.title, description = p.description, status = p.status, priority = p.priority,
         due_date = p.due_date, tags = p.tags, parent_id = p.parent_id, position = p.position,
+        recurrence = p.recurrence, completions = p.completions, last_completed_at = p.last_completed_at,
         -- completed_at follows status; a deleted task keeps its own, and its deletion time
         completed_at = CASE p.status WHEN 'completed' THEN coalesce(t.completed_at, now())
                                      WHEN 'deleted' THEN t.completed_at END,
@@ -92,8 +121,11 @@ WITH lock AS MATERIALIZED (
     -- stale: If-Match named another version; the row is the task as it is, so the 412 carries its ETag
     SELECT 'changed' AS outcome, * FROM updated
     UNION ALL
-    SELECT CASE WHEN $3::integer IS NOT NULL AND version <> $3::integer THEN 'stale' ELSE 'unchanged' END, *
-    FROM current
+    SELECT CASE WHEN $3::integer IS NOT NULL AND c.version <> $3::integer THEN 'stale'
+                WHEN p.needs_due THEN 'needs_due'
+                WHEN p.recurs THEN 'recurs'
+                ELSE 'unchanged' END, c.*
+    FROM current AS c, proposed AS p
     WHERE NOT EXISTS (SELECT FROM updated)
 )
 SELECT outcome, change_seq, {task_columns}

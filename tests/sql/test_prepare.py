@@ -114,7 +114,7 @@ def test_the_change_binds_follow_the_update_statement() -> None:
     """TaskChange is bound positionally after user_id, task_id and expected_version; the position last."""
     params = ("user_id", "task_id", "expected_version", *TaskChange._fields, "position")
     assert STATEMENTS["tasks/update"].params == params
-    assert STATEMENTS["tasks/create"].params[1:7] == CreateBinds._fields
+    assert STATEMENTS["tasks/create"].params[1:8] == CreateBinds._fields
 
 
 def _given(key: str, param: str) -> bool:

@@ -27,7 +27,7 @@ def decode(kind: type[Any], body: dict[str, Any]) -> Any:
 
 def test_create_binds_every_field_and_the_completed_shorthand() -> None:
     data = decode(TaskCreate, {"title": " T ", "completed": True, "due_date": "2026-03-01T19:00:00+02:00"})
-    assert data.binds() == ("T", None, "completed", "medium", DUE, [])
+    assert data.binds() == ("T", None, "completed", "medium", DUE, [], None)
     assert decode(TaskCreate, {"title": "T"}).binds().status == "pending"
 
 
