@@ -48,7 +48,7 @@ async def test_concurrent_completions_advance_once_each(http: Http, db: asyncpg.
     assert {a["status"] for a in answers} == {"pending"}
     assert await _head(db, user) == head + 8
     row = await db.fetchrow("SELECT completions, version FROM tasks WHERE user_id = $1 AND id = $2", user, task["id"])
-    assert (row["completions"], row["version"]) == (8, 9)
+    assert row is not None and (row["completions"], row["version"]) == (8, 9)
 
 
 async def test_a_completion_is_one_change_in_the_feed(http: Http, db: asyncpg.Connection, user: str) -> None:
