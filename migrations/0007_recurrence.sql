@@ -9,15 +9,16 @@ ALTER TABLE tasks
     ADD COLUMN last_completed_at timestamptz,
     ADD COLUMN completions       integer NOT NULL DEFAULT 0 CHECK (completions >= 0);
 
+-- CASE, because removing keys from a scalar is an error, not false; IS TRUE, because a missing key
+-- makes its test null, which a CHECK would let pass.
 ALTER TABLE tasks ADD CONSTRAINT recurrence_shape CHECK (
-    recurrence IS NULL OR (
-        jsonb_typeof(recurrence) = 'object'
-        AND recurrence - 'rule' - 'timezone' - 'from' = '{}'::jsonb
+    recurrence IS NULL OR CASE WHEN jsonb_typeof(recurrence) = 'object' THEN (
+        recurrence - 'rule' - 'timezone' - 'from' = '{}'::jsonb
         AND jsonb_typeof(recurrence -> 'rule') = 'string'
         AND char_length(recurrence ->> 'rule') BETWEEN 6 AND 500
         AND jsonb_typeof(recurrence -> 'timezone') = 'string'
         AND recurrence ->> 'from' IN ('due', 'completion')
-    )
+    ) IS TRUE ELSE false END
 );
 
 -- A recurring task moves its due date on: it must have one (deleted tasks keep what they had).

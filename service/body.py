@@ -10,7 +10,7 @@ import re
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
-from litestar.dto import MsgspecDTO
+from litestar.dto import DTOConfig, MsgspecDTO
 from msgspec import NODEFAULT, UNSET, UnsetType
 
 from service import jsontypes
@@ -154,6 +154,9 @@ def _from_msgspec(name: str, message: str, choices: tuple[str, ...] = ()) -> Fie
 
 class JsonBody(MsgspecDTO[S], Generic[S]):
     """Litestar DTO that documents the struct in OpenAPI but decodes with the strict rules above."""
+
+    # msgspec's rename (`from_` is `from` on the wire) is not seen by the DTO's schema of a nested struct.
+    config = DTOConfig(rename_strategy=lambda name: "from" if name == "from_" else name)
 
     def decode_bytes(self, value: bytes) -> Any:
         require_json(self.asgi_connection.headers.get("content-type"))

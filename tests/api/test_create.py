@@ -29,6 +29,8 @@ TASK_FIELDS = {
     "version",
     "parent_id",
     "position",
+    "recurrence",
+    "last_completed_at",
 }
 
 
@@ -72,6 +74,7 @@ async def test_create_minimal_answers_201_with_headers_and_defaults(
     assert task["due_date"] is None
     assert task["tags"] == []
     assert task["completed_at"] is None
+    assert (task["recurrence"], task["last_completed_at"]) == (None, None)
     assert task["version"] == 1
     assert type(task["version"]) is int
     assert task["parent_id"] is None

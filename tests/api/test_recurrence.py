@@ -243,3 +243,11 @@ async def test_another_users_recurring_task_is_404(client: Client, user: str, ot
     task = await recurring(client, user)
     response = await client.patch(url(other_user, task["id"], "/complete"), headers=auth(other_user))
     assert response.status_code == 404
+
+
+def test_openapi_shows_the_keys_as_sent(app: Litestar) -> None:
+    schemas = app.openapi_schema.to_schema()["components"]["schemas"]
+    shapes = [schema for name, schema in schemas.items() if "Recurrence" in name]
+    assert len(shapes) == 4  # the response's, and the bodies of POST, PUT and PATCH
+    assert all(set(schema["properties"]) == {"rule", "timezone", "from"} for schema in shapes)
+    assert set(schemas["Task"]["properties"]) >= {"recurrence", "last_completed_at"}
