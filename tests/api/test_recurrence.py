@@ -251,3 +251,18 @@ def test_openapi_shows_the_keys_as_sent(app: Litestar) -> None:
     assert len(shapes) == 4  # the response's, and the bodies of POST, PUT and PATCH
     assert all(set(schema["properties"]) == {"rule", "timezone", "from"} for schema in shapes)
     assert set(schemas["Task"]["properties"]) >= {"recurrence", "last_completed_at"}
+
+
+async def test_a_subtask_under_a_recurring_parent_stays_as_it_is(client: Client, user: str) -> None:
+    parent = await recurring(client, user)
+    child = await create_task(client, user, parent_id=parent["id"])
+    moved_on = ok(await ROUTES["toggle"](client, user, parent))
+    assert moved_on["status"] == "pending"
+    assert ok(await client.get(url(user, child["id"]), headers=auth(user))) == child
+
+
+async def test_the_completion_that_ends_it_completes_the_subtasks(client: Client, user: str) -> None:
+    parent = await recurring(client, user, "FREQ=WEEKLY;BYDAY=MO;COUNT=1")
+    child = await create_task(client, user, parent_id=parent["id"])
+    assert ok(await ROUTES["toggle"](client, user, parent))["status"] == "completed"
+    assert ok(await client.get(url(user, child["id"]), headers=auth(user)))["status"] == "completed"

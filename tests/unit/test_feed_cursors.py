@@ -68,7 +68,25 @@ def test_a_tampered_cursor_is_refused(mangle: Callable[[str], str]) -> None:
 def test_a_list_cursor_is_not_a_feed_cursor_nor_the_other_way_round() -> None:
     lists = CursorCodec(SECRET)
     now = datetime.now(UTC)
-    task = Task(uuid.uuid4(), "user_a", "t", None, "pending", "medium", False, None, [], None, now, now, 1, None, "a0", None, None)
+    task = Task(
+        uuid.uuid4(),
+        "user_a",
+        "t",
+        None,
+        "pending",
+        "medium",
+        False,
+        None,
+        [],
+        None,
+        now,
+        now,
+        1,
+        None,
+        "a0",
+        None,
+        None,
+    )
     _refused("user_a", lists.encode("user_a", parse_list_query(b""), task))
     with pytest.raises(ValidationFailed):
         lists.decode("user_a", parse_list_query(b"cursor=" + FEED.head("user_a", 1).encode()))
