@@ -48,28 +48,11 @@ class Acks:
 
 async def writer(http: Http, user: str, acks: Acks, seed: int) -> None:
     rng = random.Random(seed)
-    headers = auth(user)
     for n in range(WRITES_EACH):
-        roll = rng.random()
         task_id = rng.choice(acks.ids) if acks.ids else None
-        path = f"/api/{user}/tasks/{task_id}"
-        if task_id is None or roll < 0.25:
-            key = {"Idempotency-Key": f"k{seed}-{n % 3}"} if rng.random() < 0.3 else {}
-            response = await http.post(f"/api/{user}/tasks", json={"title": f"w{seed}"}, headers={**headers, **key})
-        elif roll < 0.45:
-            body = rng.choice([{"title": f"t{rng.randrange(3)}"}, {"priority": "high"}, {"tags": ["a"]}])
-            response = await http.patch(path, json=body, headers=headers)
-        elif roll < 0.55:
-            response = await http.put(path, json={"title": f"t{rng.randrange(3)}"}, headers=headers)
-        elif roll < 0.7:
-            response = await http.patch(f"{path}/complete", headers=headers)
-        elif roll < 0.75:
-            response = await http.patch(f"{path}/complete", json={"completed": False}, headers=headers)
-        elif roll < 0.8:
-            response = await http.patch(path, json={"title": "stale"}, headers={**headers, "If-Match": '"1"'})
-        else:
-            response = await http.delete(path, headers=headers)
-        assert response.status_code in (200, 201, 204, 404, 409, 412), response.text
+        response = await one_write(http, user, rng, task_id, rng.choice(acks.ids) if acks.ids else None, seed, n)
+        # 422: a parent that breaks the one-level rule, or was deleted meanwhile
+        assert response.status_code in (200, 201, 204, 404, 409, 412, 422), response.text
         if response.status_code == 204:
             assert task_id is not None
             acks.deletions.append((len(acks.versions), task_id))
@@ -79,6 +62,33 @@ async def writer(http: Http, user: str, acks: Acks, seed: int) -> None:
             if response.status_code == 201 and task["id"] not in acks.ids:
                 acks.ids.append(task["id"])
         await asyncio.sleep(0)
+
+
+async def one_write(
+    http: Http, user: str, rng: random.Random, task_id: str | None, other: str | None, seed: int, n: int
+) -> httpx.Response:
+    """One write of a kind drawn at random: every route that writes, cascades and no-ops included."""
+    headers, roll, path = auth(user), rng.random(), f"/api/{user}/tasks/{task_id}"
+    if task_id is None or roll < 0.2:
+        key = {"Idempotency-Key": f"k{seed}-{n % 3}"} if rng.random() < 0.3 else {}
+        return await http.post(f"/api/{user}/tasks", json={"title": f"w{seed}"}, headers={**headers, **key})
+    if roll < 0.27:  # a subtask: its parent's delete and completion cascade to it
+        return await http.post(f"/api/{user}/tasks", json={"title": f"s{seed}", "parent_id": other}, headers=headers)
+    if roll < 0.42:
+        body = rng.choice([{"title": f"t{rng.randrange(3)}"}, {"priority": "high"}, {"tags": ["a"]}])
+        return await http.patch(path, json=body, headers=headers)
+    if roll < 0.5:
+        return await http.put(path, json={"title": f"t{rng.randrange(3)}"}, headers=headers)
+    if roll < 0.62:
+        return await http.patch(f"{path}/complete", headers=headers)
+    if roll < 0.66:
+        return await http.patch(f"{path}/complete", json={"completed": False}, headers=headers)
+    if roll < 0.7:
+        return await http.patch(path, json={"title": "stale"}, headers={**headers, "If-Match": '"1"'})
+    if roll < 0.8:  # drag and drop: to the top of its list, or under another task (re-spacing siblings)
+        body = rng.choice([{"after_id": None}, {"parent_id": other, "after_id": None}, {"parent_id": None}])
+        return await http.post(f"{path}/move", json=body, headers=headers)
+    return await http.delete(path, headers=headers)
 
 
 def assert_covers(replica: Replica, acks: Acks, seen: tuple[int, int], deleted_by_now: set[str]) -> None:
