@@ -1,8 +1,8 @@
 """The SQL fragments of tasks/list and tasks/count: a condition per filter, a keyset pair per sort.
 
 The statements vary only by these fixed, reviewed fragments; request text only ever travels as bind
-parameters. Each filter's parameter has a fixed number ($2..$7), the keyset position is $8 (key)
-and $9 (id).
+parameters. Each filter's parameter has a fixed number ($2..$9), the keyset position is $10 (key)
+and $11 (id).
 """
 
 from __future__ import annotations
@@ -26,29 +26,33 @@ FILTERS: dict[str, tuple[str, str]] = {
     "q": ("(strpos(lower(title), $5::text) > 0 OR strpos(lower(description), $5::text) > 0)", "$5::text IS NULL"),
     "due_after": ("due_date >= $6::timestamptz", "$6::timestamptz IS NULL"),
     "due_before": ("due_date < $7::timestamptz", "$7::timestamptz IS NULL"),
+    "parent_id": ("parent_id = $8::uuid", "$8::uuid IS NULL"),
+    "top_level": ("parent_id IS NULL AND $9::boolean", "$9::boolean IS NULL"),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """What a sort orders by, and the same expression over the cursor's key ($8), so both compare alike;
+    """What a sort orders by, and the same expression over the cursor's key ($10), so both compare alike;
     `{last}` is the value that sorts last in the page's direction (no due date comes last both ways)."""
 
     expression: str
     key: str
-    cast: str  # the type of $8
+    cast: str  # the type of $10
     value: Any  # the key's Python type, as a cursor carries it
 
 
 # The title key is the title itself: PostgreSQL lower-cases both sides, so the keyset compares exactly
 # what ORDER BY sorts by (Python's str.lower differs for some letters).
 _DUE = "coalesce({}, '{{last}}'::timestamptz)"
+# position is COLLATE "C" in the table, so it and the key compare byte-wise, as clients compare them.
 _COLUMNS = {
-    "created_at": Column("created_at", "$8::timestamptz", "timestamptz", datetime),
-    "updated_at": Column("updated_at", "$8::timestamptz", "timestamptz", datetime),
-    "due_date": Column(_DUE.format("due_date"), _DUE.format("$8::timestamptz"), "timestamptz", datetime | None),
-    "priority": Column("priority_rank", "$8::smallint", "smallint", int),
-    "title": Column('(lower(title) COLLATE "C")', '(lower($8::text) COLLATE "C")', "text", str),
+    "created_at": Column("created_at", "$10::timestamptz", "timestamptz", datetime),
+    "updated_at": Column("updated_at", "$10::timestamptz", "timestamptz", datetime),
+    "due_date": Column(_DUE.format("due_date"), _DUE.format("$10::timestamptz"), "timestamptz", datetime | None),
+    "priority": Column("priority_rank", "$10::smallint", "smallint", int),
+    "title": Column('(lower(title) COLLATE "C")', '(lower($10::text) COLLATE "C")', "text", str),
+    "position": Column("position", "$10::text", "text", str),
 }
 
 
@@ -59,9 +63,9 @@ class Sort:
     key: str
     descending: bool
     key_type: Any
-    after: str  # keyset condition: strictly after ($8 key, $9 id) in this order
+    after: str  # keyset condition: strictly after ($10 key, $11 id) in this order
     order: str
-    first: str  # the first page: $8 and $9 are null (typed, so the statement still prepares)
+    first: str  # the first page: $10 and $11 are null (typed, so the statement still prepares)
 
 
 def _sort(key: str, descending: bool) -> Sort:
@@ -72,9 +76,9 @@ def _sort(key: str, descending: bool) -> Sort:
         key=key,
         descending=descending,
         key_type=column.value,
-        after=f"({expression}, id) {op} ({bound}, $9::uuid)",
+        after=f"({expression}, id) {op} ({bound}, $11::uuid)",
         order=f"{expression} {direction}, id {direction}",
-        first=f"($8::{column.cast} IS NULL AND $9::uuid IS NULL)",
+        first=f"($10::{column.cast} IS NULL AND $11::uuid IS NULL)",
     )
 
 
@@ -91,7 +95,7 @@ def sort_key(sort: Sort, task: Task) -> Any:
 
 
 def given_of(filters: tuple[Any, ...]) -> frozenset[str]:
-    """The names of the filters whose parameters ($2..$7, in order) are set."""
+    """The names of the filters whose parameters ($2..$9, in order) are set."""
     return frozenset(name for name, value in zip(FILTERS, filters, strict=True) if value is not None)
 
 

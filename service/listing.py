@@ -37,6 +37,8 @@ class ListQuery:
     q: str | None = None
     due_after: datetime | None = None
     due_before: datetime | None = None
+    parent_id: UUID | None = None  # parent_id=<uuid>
+    top_level: bool | None = None  # parent_id=none
     sort: str = DEFAULT_SORT
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
@@ -44,8 +46,17 @@ class ListQuery:
     after: tuple[Any, UUID] | None = field(default=None)
 
     def filters(self) -> tuple[Any, ...]:
-        """Bind parameters $2..$7, shared by tasks/list and tasks/count."""
-        return (self.statuses, self.priorities, self.tags, self.q, self.due_after, self.due_before)
+        """Bind parameters $2..$9, shared by tasks/list and tasks/count."""
+        return (
+            self.statuses,
+            self.priorities,
+            self.tags,
+            self.q,
+            self.due_after,
+            self.due_before,
+            self.parent_id,
+            self.top_level,
+        )
 
     def given(self) -> frozenset[str]:
         """The filters this query has: they pick the conditions of the statement."""
@@ -53,7 +64,7 @@ class ListQuery:
 
     def fingerprint(self) -> bytes:
         """The normalised filters and sort a cursor is bound to (limit may change between pages)."""
-        normal = [
+        normal: list[Any] = [
             sorted(self.statuses) if self.statuses is not None else None,
             sorted(self.priorities) if self.priorities is not None else None,
             sorted(self.tags) if self.tags is not None else None,
@@ -62,6 +73,8 @@ class ListQuery:
             iso(self.due_before),
             self.sort,
         ]
+        if self.parent_id is not None or self.top_level is not None:  # cursors made without them stay valid
+            normal += [None if self.parent_id is None else str(self.parent_id), self.top_level]
         return msgspec.json.encode(normal)
 
 
@@ -121,6 +134,20 @@ def _sort(raw: str) -> str:
     return raw
 
 
+TOP_LEVEL = "none"
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_PARENT = re.compile(_UUID)
+
+
+def _parent(raw: str) -> UUID | str:
+    """A task id (hyphenated, as the API writes ids), or `none` for top-level tasks."""
+    if raw == TOP_LEVEL:
+        return TOP_LEVEL
+    if not _PARENT.fullmatch(raw):
+        raise ValueError("must be a task id (a UUID) or none")
+    return UUID(raw)
+
+
 def _cursor(raw: str) -> str:
     if not raw or len(raw) > MAX_CURSOR:
         raise ValueError("is not a cursor from this API")
@@ -132,6 +159,10 @@ PRIORITIES: tuple[str, ...] = get_args(Priority)
 _TIMESTAMP = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME, examples=["2026-03-01T00:00:00Z"])
 _TAGS = Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_TAG))
 _Q = Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_QUERY)
+_PARENT_ID = Schema(
+    one_of=[Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID), Schema(type=OpenAPIType.STRING, enum=["none"])],
+    examples=["none"],
+)
 _SORT = Schema(type=OpenAPIType.STRING, enum=list(SORTS), default=DEFAULT_SORT)
 _LIMIT = Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
 _CURSOR = Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_CURSOR)
@@ -146,7 +177,14 @@ PARAMS = {
         QueryParam("q", _q, _Q, "case-insensitive substring of title or description; not blank"),
         QueryParam("due_after", parse_timestamp, _TIMESTAMP, "RFC 3339 with an offset; due_after <= due_date"),
         QueryParam("due_before", parse_timestamp, _TIMESTAMP, "RFC 3339 with an offset; due_date < due_before"),
-        QueryParam("sort", _sort, _SORT, "a field, `-` first for descending; ties by id; no due date sorts last"),
+        QueryParam("parent_id", _parent, _PARENT_ID, "a task's id: its live subtasks; none: top-level tasks only"),
+        QueryParam(
+            "sort",
+            _sort,
+            _SORT,
+            "a field, `-` first for descending; ties by id; no due date sorts last; position: "
+            "siblings in the order users arranged them",
+        ),
         QueryParam("limit", _limit, _LIMIT, "tasks per page"),
         QueryParam("cursor", _cursor, _CURSOR, "meta.next_cursor of the previous page, for the same filters and sort"),
     )
@@ -197,6 +235,8 @@ def parse_list_query(raw: bytes) -> ListQuery:
         q=values.get("q"),
         due_after=values.get("due_after"),
         due_before=values.get("due_before"),
+        parent_id=values["parent_id"] if isinstance(values.get("parent_id"), UUID) else None,
+        top_level=True if values.get("parent_id") == TOP_LEVEL else None,
         sort=values.get("sort", DEFAULT_SORT),
         limit=values.get("limit", DEFAULT_LIMIT),
         cursor=values.get("cursor"),

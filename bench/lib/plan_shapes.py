@@ -2,6 +2,8 @@
 
 One user (the target) owns `target_rows` tasks among `total` rows spread over `others` other users:
 enough rows that the planner prefers a sequential scan wherever no index fits, so a missing index shows.
+Four in ten of the target's tasks are subtasks, spread over one parent per thousand tasks (PARENT is the
+first); ids are derived from the row number, so PARENT is known before the seed runs.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from service.gateway import count_text, list_text
 from service.list_sql import DEFAULT_SORT, SORTS, given_of
 
 TARGET = "explain_target"
+PARENT = UUID("c4ca4238-a0b9-2382-0dcc-509a6f75849b")  # md5('1'): the target's first task
 SEED = """
 INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags,
-                   completed_at, created_at, updated_at, deleted_at, change_seq)
+                   completed_at, created_at, updated_at, deleted_at, change_seq, position)
 SELECT CASE WHEN g <= %(target_rows)s THEN %(target)s ELSE 'explain_other_' || (g %% %(others)s) END,
-       gen_random_uuid(),
+       md5(g::text)::uuid,
        'Task ' || g || ' ' || substr(md5(g::text), 1, 8),
        CASE WHEN g %% 3 = 0 THEN NULL ELSE 'Notes ' || md5((g * 7)::text) END,
        s.status,
@@ -32,12 +35,19 @@ SELECT CASE WHEN g <= %(target_rows)s THEN %(target)s ELSE 'explain_other_' || (
        s.created,
        s.created + (g %% 500) * interval '1 minute',
        CASE WHEN s.status = 'deleted' THEN s.created + interval '2 days' END,
-       g
+       g,
+       'a' || md5((g * 3)::text)
 FROM generate_series(1, %(total)s) AS g
 CROSS JOIN LATERAL (
     SELECT (ARRAY['pending', 'pending', 'in_progress', 'completed', 'deleted'])[1 + (g / 7) %% 5] AS status,
            timestamptz '2025-01-01' + ((g::bigint * 7919) %% %(total)s) * interval '1 minute' AS created
 ) AS s
+"""
+SUBTASKS = """
+UPDATE tasks
+SET parent_id = md5(((g - 1) / 1000 * 1000 + 1)::text)::uuid
+FROM generate_series(1, %(target_rows)s) AS g
+WHERE user_id = %(target)s AND id = md5(g::text)::uuid AND g %% 10 >= 6
 """
 # The value each sort orders by, to pick a next-page key from the middle of the target's tasks.
 KEY_EXPRESSIONS = {
@@ -46,13 +56,16 @@ KEY_EXPRESSIONS = {
     "due_date": "due_date",
     "priority": "priority_rank",
     "title": "lower(title)",
+    "position": "position",
 }
-NO_FILTER: tuple[Any, ...] = (None, None, None, None, None, None)  # $2 statuses .. $7 due_before
+NO_FILTER: tuple[Any, ...] = (None,) * 8  # $2 statuses .. $9 top_level
 FILTERS: dict[str, tuple[Any, ...]] = {
     "no filter": NO_FILTER,
-    "status=in_progress,pending": (["in_progress", "pending"], None, None, None, None, None),
-    "tag=urgent": (None, None, ["urgent"], None, None, None),
-    "q=42": (None, None, None, "42", None, None),
+    "status=in_progress,pending": (["in_progress", "pending"], None, None, None, None, None, None, None),
+    "tag=urgent": (None, None, ["urgent"], None, None, None, None, None),
+    "q=42": (None, None, None, "42", None, None, None, None),
+    "parent_id=<a parent>": (None, None, None, None, None, None, PARENT, None),
+    "parent_id=none": (None, None, None, None, None, None, None, True),
 }
 MODES = {"custom plan": "force_custom_plan", "generic plan": "force_generic_plan"}
 
@@ -60,6 +73,7 @@ MODES = {"custom plan": "force_custom_plan", "generic plan": "force_generic_plan
 def seed(connection: psycopg.Connection[Any], *, total: int, target_rows: int, others: int) -> None:
     connection.execute("SET synchronous_commit = off")
     connection.execute(SEED, {"target": TARGET, "target_rows": target_rows, "others": others, "total": total})
+    connection.execute(SUBTASKS, {"target": TARGET, "target_rows": target_rows})
     connection.execute("ANALYZE tasks")
 
 

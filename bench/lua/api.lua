@@ -64,6 +64,18 @@ local function patch()
   return wrk.format("PATCH", user.base .. "/" .. id, user.write, body)
 end
 
+local function move()
+  -- A drag and drop: right after a nearby sibling (a seeded user's tasks are listed together), else to the top.
+  local i = math.random(#data.task_id)
+  local j = i + math.random(-5, 5)
+  local user = data.users[data.task_user[i]]
+  local after = "null"
+  if j ~= i and j >= 1 and j <= #data.task_id and data.task_user[j] == data.task_user[i] then
+    after = '"' .. data.task_id[j] .. '"'
+  end
+  return wrk.format("POST", user.base .. "/" .. data.task_id[i] .. "/move", user.write, '{"after_id": ' .. after .. '}')
+end
+
 local function toggle()
   local user, id = pick_task()
   -- An empty body (Content-Length: 0) is "no body": the route toggles completed <-> pending.
@@ -94,6 +106,7 @@ function init(args)
     ["feed-100"] = feed_100,
     ["create"] = create,
     ["patch"] = patch,
+    ["move"] = move,
     ["toggle"] = toggle,
     ["mixed"] = mixed,
   }

@@ -17,13 +17,14 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from bench.lib.plan_shapes import FILTERS, MODES, TARGET, explain, seed, shapes
+from bench.lib.plan_shapes import FILTERS, MODES, PARENT, TARGET, explain, middle_key, seed, shapes
 from service import migrate
-from service.gateway import CHANGES
-from service.list_sql import SORTS
+from service.gateway import CHANGES, count_text, list_text
+from service.list_sql import SORTS, given_of
 from tests.helpers import create_scratch_database, drop_database, with_database
 
 OFFSET = 1000  # next pages start this far into the target's tasks
+POSITION_INDEX = re.compile(r"using tasks_user_(parent_)?position_idx on tasks|on tasks_user_parent_position_idx")
 ORDERED_INDEX_SCAN = re.compile(r"Index (Only )?Scan (Backward )?using tasks_\w+ on tasks")
 
 
@@ -63,6 +64,26 @@ def test_unfiltered_pages_read_their_sort_index_in_order(seeded: psycopg.Connect
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.parametrize("sort", ["position", "-position"])
+@pytest.mark.parametrize("filter_name", ["parent_id=<a parent>", "parent_id=none"])
+def test_a_sibling_list_in_its_order_reads_a_position_index(
+    seeded: psycopg.Connection[Any], sort: str, filter_name: str
+) -> None:
+    """parent_id=<uuid> and parent_id=none with sort=position read a position index, first and next pages alike:
+    (user_id, parent_id, position, id), or for a long top-level list (user_id, position, id) in order, skipping
+    subtasks. A short list may be read as a bitmap and sorted: the planner's call, never a scan of tasks."""
+    filters = FILTERS[filter_name]
+    given = given_of(filters)
+    key, after_id = middle_key(seeded, sort, 10)
+    pages = [(True, None, None), (False, key, after_id)]
+    for mode in MODES.values():
+        for first, after_key, after in pages:
+            plan = explain(seeded, mode, list_text(sort, first, given), (TARGET, *filters, after_key, after, 101))
+            assert POSITION_INDEX.search(plan) and "Seq Scan" not in plan, f"{mode}:\n{plan}"
+        plan = explain(seeded, mode, count_text(given), (TARGET, *filters))  # any of the user's indexes will do
+        assert "Index" in plan and "Seq Scan" not in plan, f"{mode}:\n{plan}"
+
+
 def test_seed_has_the_intended_shape(seeded: psycopg.Connection[Any]) -> None:
     counts = seeded.execute(
         "SELECT count(*) FILTER (WHERE user_id = %s), count(DISTINCT user_id), count(*) FILTER (WHERE status = "
@@ -72,6 +93,11 @@ def test_seed_has_the_intended_shape(seeded: psycopg.Connection[Any]) -> None:
     assert counts is not None
     target, users, deleted, undated = counts
     assert (target, users) == (10_000, 1_901)
+    subtasks = seeded.execute(
+        "SELECT count(*) FILTER (WHERE parent_id = %s), count(parent_id) FROM tasks WHERE user_id = %s",
+        [PARENT, TARGET],
+    ).fetchone()
+    assert subtasks == (400, 4_000)
     assert 0 < deleted < 200_000 and 0 < undated < 200_000
 
 

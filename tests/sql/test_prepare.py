@@ -44,6 +44,8 @@ GIVEN_VALUES: dict[str, Any] = {
     "q": "report",
     "due_after": datetime(2026, 1, 1, tzinfo=UTC),
     "due_before": datetime(2027, 1, 1, tzinfo=UTC),
+    "parent_id": uuid.UUID(int=7),
+    "top_level": True,
 }
 SAMPLES: dict[str, Any] = {
     "text": "m",
