@@ -74,7 +74,10 @@ async def test_position_ties_are_broken_by_id(http: httpx.AsyncClient, db: Any) 
     assert moved["position"] == "a1"
 
 
-@pytest.mark.parametrize("value", ["", "None", "null", "nope", "3f0c9a8e6f3e4a4b9a525b1c0f7e2d11", "{" + "0" * 32 + "}"])
+BAD_PARENTS = ["", "None", "null", "nope", "3f0c9a8e6f3e4a4b9a525b1c0f7e2d11", "{" + "0" * 32 + "}"]
+
+
+@pytest.mark.parametrize("value", BAD_PARENTS)
 async def test_a_bad_parent_id_is_422_naming_it(http: httpx.AsyncClient, value: str) -> None:
     assert field_errors(await listing(http, fresh_user(), 422, parent_id=value)) == ["parent_id"]
 
