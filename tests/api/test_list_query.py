@@ -14,7 +14,11 @@ from service.listing import parse_list_query
 from tests.helpers import auth
 
 Client = AsyncTestClient[Litestar]
-SORTS = [f"{sign}{key}" for key in ("created_at", "updated_at", "due_date", "priority", "title") for sign in ("", "-")]
+SORTS = [
+    f"{sign}{key}"
+    for key in ("created_at", "updated_at", "due_date", "priority", "title", "position")
+    for sign in ("", "-")
+]
 
 
 @pytest.mark.parametrize(
@@ -65,6 +69,10 @@ async def test_openapi_documents_exactly_the_parameters_the_parser_takes(client:
         "q": {"type": "string", "minLength": 1, "maxLength": 200},
         "due_after": {"type": "string", "format": "date-time", "examples": ["2026-03-01T00:00:00Z"]},
         "due_before": {"type": "string", "format": "date-time", "examples": ["2026-03-01T00:00:00Z"]},
+        "parent_id": {
+            "oneOf": [{"type": "string", "format": "uuid"}, {"type": "string", "enum": ["none"]}],
+            "examples": ["none"],
+        },
         "sort": {"type": "string", "enum": SORTS, "default": "-created_at"},
         "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
         "cursor": {"type": "string", "minLength": 1, "maxLength": 1024},
