@@ -73,8 +73,8 @@ async def one_write(
         key = {"Idempotency-Key": f"k{seed}-{n % 3}"} if rng.random() < 0.3 else {}
         return await http.post(f"/api/{user}/tasks", json={"title": f"w{seed}"}, headers={**headers, **key})
     if roll < 0.23:  # a recurring task: completing it moves its due date instead
-        body = {"title": f"r{seed}", "due_date": "2030-01-01T09:00:00Z", "recurrence": {"rule": "FREQ=DAILY"}}
-        return await http.post(f"/api/{user}/tasks", json=body, headers=headers)
+        recurring = {"title": f"r{seed}", "due_date": "2030-01-01T09:00:00Z", "recurrence": {"rule": "FREQ=DAILY"}}
+        return await http.post(f"/api/{user}/tasks", json=recurring, headers=headers)
     if roll < 0.27:  # a subtask: its parent's delete and completion cascade to it
         return await http.post(f"/api/{user}/tasks", json={"title": f"s{seed}", "parent_id": other}, headers=headers)
     if roll < 0.42:
