@@ -11,6 +11,7 @@ PY := $(VENV)/bin/python
 # `make wait` and `make demo` talk to the server `make run` started.
 URL = http://127.0.0.1:$${PORT:-8000}
 WAIT ?= 180
+CLIENT := clients/typescript
 
 # uv uses the Python it is given and never downloads one; the system CA store works behind TLS proxies too.
 export UV_PYTHON_DOWNLOADS := never
@@ -22,7 +23,7 @@ export UV_NO_PROGRESS := 1
 # so the second waits and finds the work done. fcntl, not flock(1), which macOS lacks.
 LOCKED = $(PYTHON) -c 'import fcntl, subprocess, sys; lock = open(sys.argv[1], "a"); fcntl.flock(lock, fcntl.LOCK_EX); sys.exit(subprocess.call(sys.argv[2:]))'
 
-.PHONY: help install run wait test lint migrate purge token demo reset bench clean .need-name
+.PHONY: help install run wait test lint migrate purge token demo reset client bench clean .need-name
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -51,7 +52,13 @@ wait: ## wait until the server on PORT (8000) is ready, at most WAIT (180) secon
 		sleep 1; \
 	done; echo "not ready after $(WAIT) s: $(URL)/health/ready (see the output of make run)" >&2; exit 1
 
-test: install ## run the whole suite (embedded PostgreSQL, or TEST_DATABASE_URL)
+# The TypeScript client's locked packages; without npm its tests skip and say why.
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package-lock.json $(CLIENT)/package.json
+	@if command -v npm >/dev/null; then \
+		cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the TypeScript client's tests will skip" >&2; fi
+
+test: install $(CLIENT)/node_modules/.installed ## run the whole suite (embedded PostgreSQL, or TEST_DATABASE_URL)
 	$(PY) -m pytest
 
 lint: install ## ruff and mypy --strict (service, tests, bench)
@@ -77,6 +84,10 @@ demo: .need-name install ## create a few example tasks for NAME on the running s
 
 reset: install ## delete the local database (.data/postgres); refuses while make run serves it
 	@$(PY) -m service.devdb reset
+
+client: install $(CLIENT)/node_modules/.installed ## regenerate the TypeScript client from the service's OpenAPI document
+	$(PY) -m service openapi > $(CLIENT)/openapi.json.tmp && mv $(CLIENT)/openapi.json.tmp $(CLIENT)/openapi.json
+	cd $(CLIENT) && npm run -s generate && npm run -s build
 
 bench: install ## load benchmark: wrk against the service, the HTTP floor and pgbench; JSON in bench/results/
 	@command -v wrk >/dev/null || { \

@@ -1,4 +1,4 @@
-"""CLI: `python -m service serve | migrate | purge | token USER_ID [--ttl SECONDS]`."""
+"""CLI: `python -m service serve | migrate | purge | openapi | token USER_ID [--ttl SECONDS]`."""
 
 from __future__ import annotations
 
@@ -208,6 +208,20 @@ def run_purge(settings: config.Settings) -> None:
         )
 
 
+def openapi_document() -> str:
+    """The document GET /schema/openapi.json serves, as indented JSON, with no server and no database: the
+    TypeScript client's types are generated from it. Fixed placeholder settings, so the environment never
+    changes it."""
+    from litestar.serialization import encode_json
+
+    from service.app import create_app
+
+    placeholder = config.Settings(database_url="postgresql://unused.invalid/openapi", jwt_secret="x" * 64)
+    # The plugin's cached document is the very one the JSON route serves (and any later completion of it).
+    document: dict[str, object] = create_app(placeholder).plugins.get("OpenAPIPlugin").provide_openapi_schema()
+    return msgspec.json.format(encode_json(document), indent=2).decode() + "\n"
+
+
 def healthcheck(settings: config.Settings) -> int:
     """The container's HEALTHCHECK: GET /health on this instance's port."""
     import urllib.request
@@ -232,10 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply pending migrations (MIGRATIONS_DATABASE_URL, else DATABASE_URL)")
     commands.add_parser("purge", help="hard-delete tombstones older than SYNC_RETENTION_DAYS (run it daily)")
     commands.add_parser("healthcheck", help="exit 0 when /health answers on PORT")
+    commands.add_parser("openapi", help="print the OpenAPI document (no server, no database)")
     token_parser = commands.add_parser("token", help="print an HS256 token for local use")
     token_parser.add_argument("user_id")
     token_parser.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
     args = parser.parse_args(argv)
+    if args.command == "openapi":  # needs no configuration: the document depends on the code alone
+        sys.stdout.write(openapi_document())
+        return 0
     if args.command == "serve":
         _default_log_format()
     try:

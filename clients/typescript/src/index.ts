@@ -1,0 +1,12 @@
+export { createTaskClient, etagOf } from "./client.js";
+export type { Authorization, ClientOptions, CreateOptions, TaskClient, WriteOptions } from "./client.js";
+export { ApiError, PreconditionFailedError, apiError } from "./errors.js";
+export type { ErrorEnvelope } from "./errors.js";
+export { liveEvents, liveSync } from "./live.js";
+export type { LiveOptions, LiveStream } from "./live.js";
+export { TaskSync, mapStore } from "./sync.js";
+export type { PullResult, SyncOptions, SyncPage, SyncStore } from "./sync.js";
+export { cachedToken, claimsOf, userIdOf } from "./token.js";
+export type { TokenProvider } from "./token.js";
+export type * from "./types.js";
+export type { components, operations, paths } from "./schema.js";
