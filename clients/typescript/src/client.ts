@@ -84,6 +84,13 @@ export function createTaskClient(options: ClientOptions) {
     return { params: { path: { user_id: userId, task_id: id } }, headers };
   }
 
+  async function list(query: ListQuery = {}): Promise<{ tasks: Task[]; meta: ListMeta }> {
+    const { userId, headers } = await authorize();
+    const body = unwrap(await http.GET("/api/{user_id}/tasks", { params: { path: { user_id: userId }, query }, headers }));
+    return { tasks: body.data, meta: body.meta };
+  }
+
+  // Plain functions, not methods using `this`: `const { create } = api` works too.
   return {
     baseUrl,
     fetch: fetchImpl,
@@ -91,18 +98,14 @@ export function createTaskClient(options: ClientOptions) {
     http,
     authorize,
 
-    async list(query: ListQuery = {}): Promise<{ tasks: Task[]; meta: ListMeta }> {
-      const { userId, headers } = await authorize();
-      const body = unwrap(await http.GET("/api/{user_id}/tasks", { params: { path: { user_id: userId }, query }, headers }));
-      return { tasks: body.data, meta: body.meta };
-    },
+    list,
 
     /** Every page of a listing, following `next_cursor`. */
     async listAll(query: Omit<ListQuery, "cursor"> = {}): Promise<Task[]> {
       const tasks: Task[] = [];
       let cursor: string | null = null;
       do {
-        const page: { tasks: Task[]; meta: ListMeta } = await this.list(cursor === null ? query : { ...query, cursor });
+        const page: { tasks: Task[]; meta: ListMeta } = await list(cursor === null ? query : { ...query, cursor });
         tasks.push(...page.tasks);
         cursor = page.meta.next_cursor;
       } while (cursor !== null);
