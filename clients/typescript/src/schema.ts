@@ -530,26 +530,26 @@ export interface operations {
     ApiUserIdTasksListTasks: {
         parameters: {
             query?: {
-                /** @description comma-separated: pending,in_progress,completed */
-                status?: string | null;
-                /** @description comma-separated: low,medium,high */
-                priority?: string | null;
-                /** @description true or false */
-                completed?: string | null;
-                /** @description repeatable; the task must have every tag given */
-                tag?: string[] | null;
-                /** @description case-insensitive substring of title or description */
-                q?: string | null;
-                /** @description RFC 3339; due_after <= due_date */
-                due_after?: string | null;
-                /** @description RFC 3339; due_date < due_before */
-                due_before?: string | null;
-                /** @description created_at, updated_at, due_date, priority or title; prefix - for descending; default -created_at */
-                sort?: string | null;
-                /** @description 1 to 1000, default 100 */
-                limit?: string | null;
-                /** @description meta.next_cursor of the previous page; bound to the same filters and sort */
-                cursor?: string | null;
+                /** @description comma-separated statuses; a task matches any of them */
+                status?: string;
+                /** @description comma-separated priorities; a task matches any of them */
+                priority?: string;
+                /** @description true: completed tasks; false: the others */
+                completed?: boolean;
+                /** @description repeatable; the task has every tag given (case-insensitive) */
+                tag?: string[];
+                /** @description case-insensitive substring of title or description; not blank */
+                q?: string;
+                /** @description RFC 3339 with an offset; due_after <= due_date */
+                due_after?: string;
+                /** @description RFC 3339 with an offset; due_date < due_before */
+                due_before?: string;
+                /** @description a field, `-` first for descending; ties by id; no due date sorts last */
+                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due_date" | "-due_date" | "priority" | "-priority" | "title" | "-title";
+                /** @description tasks per page */
+                limit?: number;
+                /** @description meta.next_cursor of the previous page, for the same filters and sort */
+                cursor?: string;
             };
             header?: never;
             path: {

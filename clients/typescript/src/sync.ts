@@ -30,8 +30,8 @@ export interface PullResult {
 }
 
 export interface SyncOptions {
-  /** Page size of the feed (1 to 1000); the server's default when omitted. */
-  limit?: ChangesQuery["limit"];
+  /** Page size of the feed (1 to 1000); the server's default (500) when omitted. */
+  limit?: number;
 }
 
 /** The stored cursor cannot be used any more: older than the kept history (410), or from another key (422). */
@@ -114,7 +114,10 @@ export class TaskSync {
   }
 
   private pageSize(): Partial<ChangesQuery> {
-    return this.options.limit === undefined ? {} : { limit: this.options.limit };
+    if (this.options.limit === undefined) return {};
+    // Sent as a query string either way; the cast keeps this compiling whether the document types the
+    // parameter as an integer or (as the feed route did at first) as a string.
+    return { limit: this.options.limit } as unknown as Partial<ChangesQuery>;
   }
 }
 

@@ -76,7 +76,7 @@ describe("task client", { skip: MISSING }, () => {
       [created.task.id],
     );
     assert.equal(listed.meta.total, 1);
-    const all = await client.listAll({ limit: "1", sort: "title" });
+    const all = await client.listAll({ limit: 1, sort: "title" });
     assert.deepEqual(
       all.map((t) => t.title),
       ["Second", "Write the report"],
@@ -174,7 +174,7 @@ describe("task client", { skip: MISSING }, () => {
 
     // Pages: a small limit makes the walk follow has_more.
     const paged = replica(b);
-    const walk = await new TaskSync(b, mapStore(paged.tasks, { load: () => null, save: () => {} }), { limit: "1" }).pull();
+    const walk = await new TaskSync(b, mapStore(paged.tasks, { load: () => null, save: () => {} }), { limit: 1 }).pull();
     assert.equal(walk.pages, 3);
     assert.equal(paged.tasks.size, 3);
   });
