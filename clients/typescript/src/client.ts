@@ -11,6 +11,7 @@ import type {
   Task,
   TaskCompletion,
   TaskCreate,
+  TaskMove,
   TaskPatch,
   TaskReplace,
   TaskResult,
@@ -168,6 +169,18 @@ export function createTaskClient(options: ClientOptions) {
           ...request,
           // No body toggles. Not `null`: a JSON null is a 422, and openapi-fetch leaves out only `undefined`.
           body: completion as TaskCompletion,
+          headers: { ...request.headers, ...ifMatchHeader(write) },
+        }),
+      );
+    },
+
+    /** Right after `after_id` (null: first) among the siblings under `parent_id` (omitted: the same parent). */
+    async move(id: string, to: TaskMove, write?: WriteOptions): Promise<TaskResult> {
+      const request = await taskPath(id);
+      return taskResult(
+        await http.POST("/api/{user_id}/tasks/{task_id}/move", {
+          ...request,
+          body: to,
           headers: { ...request.headers, ...ifMatchHeader(write) },
         }),
       );

@@ -94,6 +94,26 @@ export interface paths {
         patch: operations["ApiUserIdTasksTaskIdPatchTask"];
         trace?: never;
     };
+    "/api/{user_id}/tasks/{task_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a task among its siblings, or to another parent
+         * @description Right after `after_id` (null: first) under `parent_id` (omitted: the same parent). Moving a task to where it already is changes nothing.
+         */
+        post: operations["ApiUserIdTasksTaskIdMoveMoveTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/events": {
         parameters: {
             query?: never;
@@ -214,6 +234,10 @@ export interface components {
             due_date?: string | null;
             /** @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated */
             tags?: string[];
+            /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
+            parent_id?: string | null;
+            /** @description optional id chosen by the client; 409 TASK_EXISTS when the user already has it (even deleted) */
+            id?: string;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -236,6 +260,13 @@ export interface components {
             limit: number;
             next_cursor: string | null;
         };
+        /** MoveTaskTaskMoveRequestBody */
+        MoveTaskTaskMoveRequestBody: {
+            /** @description the live sibling (under the target parent) to go right after; null: first among them */
+            after_id: string | null;
+            /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
+            parent_id?: string | null;
+        };
         /** PatchTaskTaskPatchRequestBody */
         PatchTaskTaskPatchRequestBody: {
             /**
@@ -255,6 +286,8 @@ export interface components {
             due_date?: string | null;
             /** @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated */
             tags?: string[];
+            /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
+            parent_id?: string | null;
         };
         /** Ready */
         Ready: {
@@ -286,6 +319,8 @@ export interface components {
             due_date?: string | null;
             /** @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated */
             tags?: string[];
+            /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
+            parent_id?: string | null;
         };
         /** Task */
         Task: {
@@ -307,6 +342,8 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             version: number;
+            parent_id: string | null;
+            position: string;
         };
         /** TaskEnvelope */
         TaskEnvelope: {
@@ -683,6 +720,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description This user already has a task with this id (perhaps deleted); choose another id. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request is not valid; see details.errors. */
             422: {
                 headers: {
@@ -987,6 +1033,107 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PatchTaskTaskPatchRequestBody"];
+            };
+        };
+        responses: {
+            /** @description The task as it is now; ETag header */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskEnvelope"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status_code: number;
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                    };
+                };
+            };
+            /** @description The token has expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user in the path is not the user of the token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such task for this user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The task has changed since that ETag; fetch it again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid; see details.errors. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The service is temporarily unavailable; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiUserIdTasksTaskIdMoveMoveTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `"<version>"`: write only if unchanged, else 412 */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND */
+                task_id: string;
+                /** @description The token's user; any other is 403 FORBIDDEN */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveTaskTaskMoveRequestBody"];
             };
         };
         responses: {

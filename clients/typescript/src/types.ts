@@ -14,6 +14,7 @@ export type Task = Json<TaskPath["get"]["responses"][200]>["data"];
 export type TaskCreate = Body<TasksPath["post"]>;
 export type TaskReplace = Body<TaskPath["put"]>;
 export type TaskPatch = Body<TaskPath["patch"]>;
+export type TaskMove = Body<paths["/api/{user_id}/tasks/{task_id}/move"]["post"]>;
 export type TaskCompletion = Body<paths["/api/{user_id}/tasks/{task_id}/complete"]["patch"]>;
 export type ListQuery = Query<TasksPath["get"]>;
 export type ListMeta = Json<TasksPath["get"]["responses"][200]>["meta"];

@@ -104,6 +104,26 @@ describe("task client", { skip: MISSING }, () => {
     assert.equal((await client.list()).meta.total, 1);
   });
 
+  it("moves tasks among siblings and under a parent, and creates with a client-chosen id", async () => {
+    const client = clientFor(newUser());
+    const id = randomUUID(); // an offline client names its tasks itself
+    const a = (await client.create({ id, title: "a" })).task;
+    assert.equal(a.id, id);
+    const exists = await rejectsWith(client.create({ id, title: "again" }), ApiError);
+    assert.deepEqual([exists.status, exists.code], [409, "TASK_EXISTS"]);
+    const b = (await client.create({ title: "b" })).task;
+    const c = (await client.create({ title: "c" })).task;
+    const first = await client.move(c.id, { after_id: null }, { ifMatch: c });
+    assert.equal(first.etag, '"2"');
+    const order = (await client.listAll()).sort((x, y) => (x.position < y.position ? -1 : 1)).map((t) => t.title);
+    assert.deepEqual(order, ["c", "a", "b"]);
+    const sub = await client.move(b.id, { parent_id: a.id, after_id: null });
+    assert.equal(sub.task.parent_id, a.id);
+    await rejectsWith(client.move(c.id, { after_id: null }, { ifMatch: c }), PreconditionFailedError);
+    const notSibling = await rejectsWith(client.move(c.id, { after_id: b.id }), ApiError);
+    assert.deepEqual([notSibling.status, Object.keys(notSibling.fieldErrors)], [422, ["after_id"]]);
+  });
+
   it("throws one error class carrying the envelope", async () => {
     const user = newUser();
     const client = clientFor(user);
