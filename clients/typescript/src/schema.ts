@@ -236,8 +236,30 @@ export interface components {
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
+            recurrence?: components["schemas"]["CreateTaskTaskCreate_0RecurrenceRequestBody"] | null;
             /** @description optional id chosen by the client; 409 TASK_EXISTS when the user already has it (even deleted) */
             id?: string;
+        };
+        /** CreateTaskTaskCreate_0RecurrenceRequestBody */
+        CreateTaskTaskCreate_0RecurrenceRequestBody: {
+            /**
+             * @description RFC 5545 RRULE limited to FREQ (DAILY, WEEKLY, MONTHLY, YEARLY), INTERVAL (1-999), BYDAY (MO..SU; ordinals such as 1MO or -1FR with MONTHLY), BYMONTHDAY (1-31, -1), BYMONTH (1-12), COUNT (1-1000, counts completions) or UNTIL (YYYYMMDD, or YYYYMMDDTHHMMSSZ in UTC). Returned upper case without an RRULE: prefix.
+             * @example FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR
+             * @example FREQ=MONTHLY;BYDAY=-1FR
+             */
+            rule: string;
+            /**
+             * @description IANA time zone the rule is computed in
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /**
+             * @description due: the next occurrence after the current due date; completion: after the completion day
+             * @default due
+             * @enum {string}
+             */
+            from?: "due" | "completion";
         };
         /** ErrorBody */
         ErrorBody: {
@@ -288,6 +310,28 @@ export interface components {
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
+            recurrence?: components["schemas"]["PatchTaskTaskPatch_0RecurrenceRequestBody"] | null;
+        };
+        /** PatchTaskTaskPatch_0RecurrenceRequestBody */
+        PatchTaskTaskPatch_0RecurrenceRequestBody: {
+            /**
+             * @description RFC 5545 RRULE limited to FREQ (DAILY, WEEKLY, MONTHLY, YEARLY), INTERVAL (1-999), BYDAY (MO..SU; ordinals such as 1MO or -1FR with MONTHLY), BYMONTHDAY (1-31, -1), BYMONTH (1-12), COUNT (1-1000, counts completions) or UNTIL (YYYYMMDD, or YYYYMMDDTHHMMSSZ in UTC). Returned upper case without an RRULE: prefix.
+             * @example FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR
+             * @example FREQ=MONTHLY;BYDAY=-1FR
+             */
+            rule: string;
+            /**
+             * @description IANA time zone the rule is computed in
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /**
+             * @description due: the next occurrence after the current due date; completion: after the completion day
+             * @default due
+             * @enum {string}
+             */
+            from?: "due" | "completion";
         };
         /** Ready */
         Ready: {
@@ -295,6 +339,27 @@ export interface components {
             status?: string;
             /** @default ok */
             database?: string;
+        };
+        /** Recurrence */
+        Recurrence: {
+            /**
+             * @description RFC 5545 RRULE limited to FREQ (DAILY, WEEKLY, MONTHLY, YEARLY), INTERVAL (1-999), BYDAY (MO..SU; ordinals such as 1MO or -1FR with MONTHLY), BYMONTHDAY (1-31, -1), BYMONTH (1-12), COUNT (1-1000, counts completions) or UNTIL (YYYYMMDD, or YYYYMMDDTHHMMSSZ in UTC). Returned upper case without an RRULE: prefix.
+             * @example FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR
+             * @example FREQ=MONTHLY;BYDAY=-1FR
+             */
+            rule: string;
+            /**
+             * @description IANA time zone the rule is computed in
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /**
+             * @description due: the next occurrence after the current due date; completion: after the completion day
+             * @default due
+             * @enum {string}
+             */
+            from?: "due" | "completion";
         };
         /** ReplaceTaskTaskReplaceRequestBody */
         ReplaceTaskTaskReplaceRequestBody: {
@@ -321,6 +386,28 @@ export interface components {
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
+            recurrence?: components["schemas"]["ReplaceTaskTaskReplace_0RecurrenceRequestBody"] | null;
+        };
+        /** ReplaceTaskTaskReplace_0RecurrenceRequestBody */
+        ReplaceTaskTaskReplace_0RecurrenceRequestBody: {
+            /**
+             * @description RFC 5545 RRULE limited to FREQ (DAILY, WEEKLY, MONTHLY, YEARLY), INTERVAL (1-999), BYDAY (MO..SU; ordinals such as 1MO or -1FR with MONTHLY), BYMONTHDAY (1-31, -1), BYMONTH (1-12), COUNT (1-1000, counts completions) or UNTIL (YYYYMMDD, or YYYYMMDDTHHMMSSZ in UTC). Returned upper case without an RRULE: prefix.
+             * @example FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR
+             * @example FREQ=MONTHLY;BYDAY=-1FR
+             */
+            rule: string;
+            /**
+             * @description IANA time zone the rule is computed in
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /**
+             * @description due: the next occurrence after the current due date; completion: after the completion day
+             * @default due
+             * @enum {string}
+             */
+            from?: "due" | "completion";
         };
         /** Task */
         Task: {
@@ -344,6 +431,8 @@ export interface components {
             version: number;
             parent_id: string | null;
             position: string;
+            recurrence: components["schemas"]["Recurrence"] | null;
+            last_completed_at: string | null;
         };
         /** TaskEnvelope */
         TaskEnvelope: {
