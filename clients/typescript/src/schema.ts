@@ -670,8 +670,10 @@ export interface operations {
                 due_after?: string;
                 /** @description RFC 3339 with an offset; due_date < due_before */
                 due_before?: string;
-                /** @description a field, `-` first for descending; ties by id; no due date sorts last */
-                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due_date" | "-due_date" | "priority" | "-priority" | "title" | "-title";
+                /** @description a task's id: its live subtasks; none: top-level tasks only */
+                parent_id?: string | "none";
+                /** @description a field, `-` first for descending; ties by id; no due date sorts last; position: siblings in the order users arranged them */
+                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due_date" | "-due_date" | "priority" | "-priority" | "title" | "-title" | "position" | "-position";
                 /** @description tasks per page */
                 limit?: number;
                 /** @description meta.next_cursor of the previous page, for the same filters and sort */
