@@ -115,10 +115,18 @@ describe("task client", { skip: MISSING }, () => {
     const c = (await client.create({ title: "c" })).task;
     const first = await client.move(c.id, { after_id: null }, { ifMatch: c });
     assert.equal(first.etag, '"2"');
-    const order = (await client.listAll()).sort((x, y) => (x.position < y.position ? -1 : 1)).map((t) => t.title);
-    assert.deepEqual(order, ["c", "a", "b"]);
+    const order = await client.listAll({ parent_id: "none", sort: "position" });
+    assert.deepEqual(
+      order.map((t) => t.title),
+      ["c", "a", "b"],
+    );
     const sub = await client.move(b.id, { parent_id: a.id, after_id: null });
     assert.equal(sub.task.parent_id, a.id);
+    const children = await client.list({ parent_id: a.id });
+    assert.deepEqual(
+      children.tasks.map((t) => t.id),
+      [b.id],
+    );
     await rejectsWith(client.move(c.id, { after_id: null }, { ifMatch: c }), PreconditionFailedError);
     const notSibling = await rejectsWith(client.move(c.id, { after_id: b.id }), ApiError);
     assert.deepEqual([notSibling.status, Object.keys(notSibling.fieldErrors)], [422, ["after_id"]]);
