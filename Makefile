@@ -23,7 +23,7 @@ export UV_NO_PROGRESS := 1
 # so the second waits and finds the work done. fcntl, not flock(1), which macOS lacks.
 LOCKED = $(PYTHON) -c 'import fcntl, subprocess, sys; lock = open(sys.argv[1], "a"); fcntl.flock(lock, fcntl.LOCK_EX); sys.exit(subprocess.call(sys.argv[2:]))'
 
-.PHONY: help install run wait test lint migrate purge token demo reset client bench clean .need-name
+.PHONY: help install run wait test lint migrate purge token demo reset client bench fuzz clean .need-name
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ bench: install ## load benchmark: wrk against the service, the HTTP floor and pg
 		if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
 		else echo "make bench needs wrk: install it (sudo apt-get install wrk, or brew install wrk) and run again" >&2; exit 1; fi; }
 	$(PY) bench/run.py
+
+fuzz: install ## schemathesis, every phase, against the service on a scratch database (FUZZ_MAX_EXAMPLES=100)
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-100} $(PY) -m pytest tests/ops/test_fuzz.py -s
 
 clean: ## remove the virtualenvs and caches (keeps .data/)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

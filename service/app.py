@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from service import config, docs, logs, metrics
+from service import config, docs, logs, metrics, openapi
 from service.auth import JWTAuthMiddleware, build_verifier
 from service.changes import ChangesController
 from service.cursors import CursorCodec, cursor_secret
@@ -87,6 +87,7 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
         logging_config=None,  # logs.configure owns logging; Litestar's default would replace its handlers
         debug=False,
     )
+    openapi.complete(app)
     app.state.settings = settings
     app.state.verifier = verifier
     secret = cursor_secret(settings.cursor_secret, settings.jwt_secret, settings.database_url)
@@ -121,7 +122,7 @@ def _cors(settings: config.Settings) -> CORSConfig | None:
 def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Task API",
-        version="1.0.0",
+        version=openapi.version(),
         description="Multi-tenant task management. Every /api route needs `Authorization: Bearer <JWT>`.",
         openapi_router=docs.router(),
         render_plugins=[docs.swagger(), JsonRenderPlugin()],

@@ -48,9 +48,8 @@ AfterId = Annotated[
     Meta(description="the live sibling (under the target parent) to go right after; null: first among them"),
 ]
 
-_RFC3339 = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})",
-)
+# ASCII digits only, and a T between date and time, as RFC 3339's grammar (and JSON Schema's date-time) says.
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 
 
 # -- field rules, shared by the structs and by the field-by-field error report --------------------

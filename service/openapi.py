@@ -1,0 +1,162 @@
+"""The OpenAPI document, completed where Litestar's generator cannot say what the service does.
+
+Litestar builds the document from the handlers and structs. This module adds, once at start-up and on
+the very document Litestar caches and serves (JSON and Swagger UI alike): every status each route can
+answer with its headers and examples (`service.examples`), the body rules the decoder enforces
+(unknown fields, trimmed lengths, timestamps, the status/completed agreement), the header syntax, and
+the version from pyproject.toml. Each rule below mirrors a check in `service.schemas`, `service.body`
+or `service.tasks`; the fuzz test (schemathesis) fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+
+from service import examples
+from service.errors import ErrorBody
+from service.schemas import MAX_DESCRIPTION, MAX_TAG, MAX_TITLE
+from service.tasks import IDEMPOTENCY_KEY
+
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+TASKS = "/api/{user_id}/tasks"
+TASK = TASKS + "/{task_id}"
+COMPLETE = TASK + "/complete"
+
+# What each operation answers besides its success statuses: (examples.SUCCESS key, error statuses).
+_API_ERRORS = ("401", "403", "429", "500", "503")
+_BODY_ERRORS = ("413", "415", "422")
+_WRITE_ERRORS = ("404", "412", *_BODY_ERRORS)
+ROUTES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    (TASKS, "get"): ("list", ("422", *_API_ERRORS)),
+    (TASKS, "post"): ("post", ("404", "409", *_BODY_ERRORS, *_API_ERRORS)),
+    (TASK, "get"): ("get", ("404", *_API_ERRORS)),
+    (TASK, "put"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
+    (TASK, "patch"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
+    (COMPLETE, "patch"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
+    (TASK, "delete"): ("delete", ("404", "412", "422", *_API_ERRORS)),
+    ("/health", "get"): ("health", ()),
+    ("/health/ready", "get"): ("ready", ()),
+    ("/metrics", "get"): ("metrics", ()),
+}
+
+# -- body and header rules, as JSON Schema -----------------------------------------------------
+
+# str.strip() removes exactly the characters for which str.isspace() is true, which are these.
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def trimmed(max_length: int, *, blank: bool = False) -> str:
+    """No NUL, and 1 (0 when `blank`) to `max_length` characters once outer whitespace is trimmed."""
+    edge = rf"[^\x00{_SPACE}]"
+    core = rf"{edge}(?:[^\x00]{{0,{max_length - 2}}}{edge})?"
+    return rf"^[{_SPACE}]*{f'(?:{core})?' if blank else core}[{_SPACE}]*$"
+
+
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_DATE = _YEAR + r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
+_OFFSET = r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+TIMESTAMP = {"type": "string", "format": "date-time", "pattern": rf"^{_DATE}[Tt]{_TIME}{_OFFSET}$"}
+
+FIELD_RULES: dict[str, dict[str, Any]] = {
+    "title": {"pattern": trimmed(MAX_TITLE)},
+    "description": {"pattern": trimmed(MAX_DESCRIPTION, blank=True)},
+    "tags": {"items": {"type": "string", "pattern": trimmed(MAX_TAG)}},
+    "due_date": {"pattern": TIMESTAMP["pattern"], "format": "date-time"},
+}
+# `completed` and `status` must agree when both are sent.
+AGREEMENT = {
+    "anyOf": [
+        {"not": {"required": ["status", "completed"]}},
+        {"properties": {"status": {"const": "completed"}, "completed": {"const": True}}},
+        {"properties": {"status": {"enum": ["pending", "in_progress"]}, "completed": {"const": False}}},
+    ]
+}
+HEADER_RULES: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"},
+    # Any value is well-formed: `*` and `"<version>"` (or `W/"<version>"`) can match, anything else is 412.
+    "If-Match": {"type": "string"},
+    "If-None-Match": {"type": "string"},
+}
+
+
+@cache
+def version() -> str:
+    """pyproject.toml's version: the one place it is written."""
+    with PYPROJECT.open("rb") as file:
+        project_version: str = tomllib.load(file)["project"]["version"]
+    return project_version
+
+
+# -- completing the document --------------------------------------------------------------------
+
+
+def complete(app: Litestar) -> None:
+    # provide_openapi_schema() builds the document once and caches this very dict, which every
+    # render plugin serves; completing it in place completes every rendering.
+    document: dict[str, Any] = app.plugins.get("OpenAPIPlugin").provide_openapi_schema()
+    document["info"]["version"] = version()
+    schemas = document["components"]["schemas"]
+    # Error bodies come from exception handlers, which Litestar does not document.
+    _, components = msgspec.json.schema_components([ErrorBody], ref_template="#/components/schemas/{name}")
+    schemas.update(components)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "put", "post", "patch", "delete"):
+                _complete_operation(path, method, operation, schemas)
+
+
+def _complete_operation(path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    try:
+        success, error_statuses = ROUTES[(path, method)]
+    except KeyError:
+        raise LookupError(f"{method.upper()} {path} has no entry in service.openapi.ROUTES") from None
+    responses = dict(examples.SUCCESS[success])
+    responses.update({status: examples.ERRORS[status] for status in error_statuses})
+    operation["responses"] = dict(sorted(responses.items()))
+    for parameter in operation.get("parameters", ()):
+        _complete_parameter(parameter)
+    if "requestBody" in operation:
+        kind = "complete" if path == COMPLETE else method
+        _complete_body(operation["requestBody"], kind, schemas)
+
+
+def _complete_parameter(parameter: dict[str, Any]) -> None:
+    if parameter["in"] == "header":
+        parameter["schema"] = HEADER_RULES[parameter["name"]]
+    elif parameter["in"] == "path" and parameter["name"] == "task_id":
+        parameter["schema"] = {"type": "string", "format": "uuid"}
+
+
+def _complete_body(body: dict[str, Any], kind: str, schemas: dict[str, Any]) -> None:
+    media = body["content"]["application/json"]
+    reference = _only(media["schema"])  # drops the `null` arm of an optional body: the service refuses null
+    media["schema"] = reference
+    media["examples"] = {s: {"summary": s, "value": v} for s, v in examples.REQUEST_BODIES[kind].items()}
+    if kind == "complete":
+        body["required"] = False  # no body at all is the usual call
+    schema = schemas[reference["$ref"].rsplit("/", 1)[1]]
+    schema["additionalProperties"] = False
+    properties = schema["properties"]
+    for name, field in list(properties.items()):
+        properties[name] = {**_only(field), **FIELD_RULES.get(name, {})}
+    if {"status", "completed"} <= properties.keys():
+        schema.update(AGREEMENT)
+    if kind == "patch":
+        schema["minProperties"] = 1
+
+
+def _only(schema: dict[str, Any]) -> dict[str, Any]:
+    """`X` for Litestar's `oneOf: [X]` (from `X | UNSET`) and `oneOf: [X, null]` of a body's top level."""
+    arms = schema.get("oneOf")
+    if arms is None:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "oneOf"}
+    kept = [arm for arm in arms if arm != {"type": "null"}] if "$ref" in arms[0] else arms
+    return {**kept[0], **rest} if len(kept) == 1 else schema
