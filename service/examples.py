@@ -114,7 +114,11 @@ ERRORS: dict[str, dict[str, Any]] = {
     "403": _error("The user in the path is not the user of the token", errors.Forbidden()),
     "404": _error("No such task for this user (also a malformed id)", errors.TaskNotFound()),
     "409": _error("This Idempotency-Key was first used with another body", errors.IdempotencyKeyReused()),
-    "412": _error("If-Match names another version of the task", errors.PreconditionFailed()),
+    "412": _error(
+        "If-Match names another version of the task; ETag is the current one",
+        errors.PreconditionFailed(4),
+        headers=("ETag",),
+    ),
     "413": _error("The body is larger than the service accepts", errors.PayloadTooLarge()),
     "415": _error("A body that is not application/json", errors.UnsupportedMediaType()),
     "422": _error("A parameter, header or body field is not valid; every bad field is listed", INVALID),

@@ -114,6 +114,7 @@ async def test_response_headers_are_documented(client: AsyncTestClient[Litestar]
     assert "Retry-After" in created["429"]["headers"]
     assert "Retry-After" in created["503"]["headers"]
     assert "ETag" in paths["/api/{user_id}/tasks/{task_id}"]["get"]["responses"]["304"]["headers"]
+    assert "ETag" in paths["/api/{user_id}/tasks/{task_id}"]["put"]["responses"]["412"]["headers"]
 
 
 async def test_metrics_is_documented_as_prometheus_text(client: AsyncTestClient[Litestar]) -> None:
