@@ -34,7 +34,13 @@ Timestamp = Annotated[
 ]
 Title = Annotated[str, Meta(description="1 to 500 characters after trimming", examples=["Write the report"])]
 Description = Annotated[str | None, Meta(description="at most 10,000 characters; empty becomes null")]
-Tags = Annotated[list[str], Meta(description="at most 20, each 1 to 50 characters; stored lower-case, deduplicated")]
+Tags = Annotated[
+    list[str],
+    Meta(
+        description="each 1 to 50 characters after trimming; stored lower-case with duplicates merged, "
+        "and at most 20 once merged"
+    ),
+]
 ParentId = Annotated[
     UUID | None,
     Meta(description="one of the user's live top-level tasks (not the task itself), or null for a top-level task"),
