@@ -12,13 +12,14 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 
 from service import config, docs, logs, metrics, openapi
 from service.auth import JWTAuthMiddleware, build_verifier
 from service.changes import ChangesController
 from service.cursors import CursorCodec, cursor_secret
 from service.edge import Edge
-from service.errors import EXCEPTION_HANDLERS
+from service.errors import EXCEPTION_HANDLERS, allow_header
 from service.events import events
 from service.feed_cursors import FeedCursorCodec
 from service.gateway import Gateway
@@ -94,7 +95,8 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
     app.state.cursors = CursorCodec(secret)
     app.state.feed_cursors = FeedCursorCodec(secret)
     # Around Litestar's whole handler rather than one route: unmatched routes and middleware errors too.
-    app.asgi_handler = Edge(app.asgi_handler, access_log=settings.access_log)
+    allow = {r.path_format: allow_header(r.methods) for r in app.routes if isinstance(r, HTTPRoute)}
+    app.asgi_handler = Edge(app.asgi_handler, access_log=settings.access_log, allow=allow)
     return app
 
 

@@ -25,9 +25,12 @@ _API = (b"cache-control", b"no-store")
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, *, access_log: bool) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool, allow: dict[str, str] | None = None) -> None:
         self.app = app
         self.access_log = access_log
+        # Route template -> its methods. Litestar 2's automatic OPTIONS answer lists only the methods its
+        # route had when it was made, not those of handlers added to the path later (litestar#4169).
+        self.allow = {path: methods.encode() for path, methods in (allow or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -45,6 +48,8 @@ class Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [*message.get("headers", ()), *extra]
+                if scope["method"] == "OPTIONS":
+                    headers = self._with_allow(scope, headers)
                 if body is not None and not await body.settle(scope):
                     headers.append(unread.CLOSE)
                 message["headers"] = headers
@@ -59,6 +64,12 @@ class Edge:
             IN_PROGRESS.dec()
             self._record(scope, status, time.perf_counter() - started)
             logs.unbind_request_id(token)
+
+    def _with_allow(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        allow = self.allow.get(scope.get("path_template", ""))
+        if allow is None:
+            return headers
+        return [(name, allow if name.lower() == b"allow" else value) for name, value in headers]
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("path_template") or "unmatched"

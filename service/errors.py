@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -223,8 +224,13 @@ _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def _allowed(exc: HTTPException) -> str:
     """Litestar's router puts the route's methods in the exception (in no fixed order); static files serve GET, HEAD."""
     listed = {k.lower(): str(v) for k, v in (exc.headers or {}).items()}.get("allow", "GET, HEAD")
-    methods = {m.strip().upper() for m in listed.split(",") if m.strip()}
-    return ", ".join([m for m in _METHOD_ORDER if m in methods] + sorted(methods.difference(_METHOD_ORDER)))
+    return allow_header(m.strip() for m in listed.split(",") if m.strip())
+
+
+def allow_header(methods: Iterable[str]) -> str:
+    """An Allow value in one fixed order, the same for 405 and OPTIONS answers."""
+    named = {m.upper() for m in methods}
+    return ", ".join([m for m in _METHOD_ORDER if m in named] + sorted(named.difference(_METHOD_ORDER)))
 
 
 def _first_line(text: str) -> str:

@@ -23,15 +23,8 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 BOUNDED_EXAMPLES = "8"
 BOUNDED_SEED = "20261129"
 RUN_TIMEOUT = 1800.0
-# Failures whose fixes are still under way elsewhere, each left out until it lands (then removed here):
-# the list route's query parameters are described loosely; 405 answers carry no Allow header, and the
-# Allow header of Litestar's automatic OPTIONS answer lists only some of a path's methods.
-PENDING = [
-    "--exclude-operation-id",
-    "ApiUserIdTasksListTasks",
-    "--exclude-checks",
-    "unsupported_method,allow_header_conformance",
-]
+# Left out until its fix lands (then removed here): the list route's query parameters are described loosely.
+PENDING = ["--exclude-operation-id", "ApiUserIdTasksListTasks"]
 
 
 @pytest.mark.timeout(RUN_TIMEOUT + 60)
