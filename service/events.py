@@ -20,13 +20,11 @@ from typing import Annotated, NamedTuple
 import msgspec
 from litestar import get
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 
-from service import examples, metrics
+from service import metrics
 from service.config import Settings
 from service.errors import Unavailable
 from service.live import Hub, Subscription
@@ -51,13 +49,6 @@ def changed(cursor: str) -> ServerSentEventMessage:
     return ServerSentEventMessage(event="changed", id=cursor, data=msgspec.json.encode({"cursor": cursor}).decode())
 
 
-_EXAMPLE = (
-    "retry: 3000\r\n\r\n"
-    "id: WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl\r\nevent: changed\r\n"
-    'data: {"cursor":"WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl"}\r\n\r\n'
-    ": ping\r\n\r\n"
-)
-
 LastEventId = Annotated[
     str | None,
     HeaderParameter(
@@ -80,17 +71,6 @@ LastEventId = Annotated[
     tags=["live"],
     security=[{"BearerToken": []}],
     media_type="text/event-stream",
-    responses={
-        200: ResponseSpec(
-            str,
-            description="The event stream",
-            media_type="text/event-stream",
-            generate_examples=False,
-            examples=[Example(summary="the start of a stream", value=_EXAMPLE)],
-        ),
-        **examples.COMMON,
-        **dict([examples.TOO_MANY_STREAMS]),
-    },
 )
 async def events(state: State, user_id: UserId, last_event_id: LastEventId = None) -> ServerSentEvent:
     hub: Hub = state.live

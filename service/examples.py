@@ -43,6 +43,32 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
     "patch": {"start it": {"status": "in_progress"}, "clear the due date": {"due_date": None}},
     "complete": {"set it": {"completed": True}, "toggle": {}},
 }
+EVENT_STREAM = (
+    "retry: 3000\r\n\r\n"
+    "id: WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl\r\nevent: changed\r\n"
+    'data: {"cursor":"WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl"}\r\n\r\n'
+    ": ping\r\n\r\n"
+)
+# One event of the stream (its `retry:` line and `: ping` comments carry no data, so are no events).
+EVENT = {
+    "type": "object",
+    "required": ["event", "id", "data"],
+    "properties": {
+        "event": {"const": "changed"},
+        "id": {"type": "string"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "type": "object",
+                "required": ["cursor"],
+                "properties": {"cursor": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
 METRICS = (
     "# HELP tasks_requests_total HTTP requests, by route template and status\n"
     "# TYPE tasks_requests_total counter\n"
@@ -123,6 +149,12 @@ ERRORS: dict[str, dict[str, Any]] = {
     "415": _error("A body that is not application/json", errors.UnsupportedMediaType()),
     "422": _error("A parameter, header or body field is not valid; every bad field is listed", INVALID),
     "429": _error("Too many requests for this user", errors.RateLimited(30), headers=("Retry-After",)),
+    "429-events": _error(
+        "Too many requests, or too many open event streams, for this user",
+        errors.RateLimited(30),
+        errors.TooManyStreams(),
+        headers=("Retry-After",),
+    ),
     "500": _error("An unexpected failure, logged with the request id", errors.ServiceError()),
     "503": _error(
         "The database is unreachable or overloaded",
@@ -166,6 +198,13 @@ SUCCESS: dict[str, dict[str, dict[str, Any]]] = {
         "200": _json("The database answers", "Ready", {"ok": {"status": "ok", "database": "ok"}}, _headers()),
         "500": ERRORS["500"],
         "503": ERRORS["503"],
+    },
+    "events": {
+        "200": {
+            "description": "The event stream",
+            "headers": _headers(),
+            "content": {"text/event-stream": {"schema": EVENT, "example": EVENT_STREAM}},
+        },
     },
     "metrics": {
         "200": {

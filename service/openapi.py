@@ -28,7 +28,8 @@ TASKS = "/api/{user_id}/tasks"
 TASK = TASKS + "/{task_id}"
 COMPLETE = TASK + "/complete"
 
-# What each operation answers besides its success statuses: (examples.SUCCESS key, error statuses).
+# What each operation answers besides its success statuses: (examples.SUCCESS key, error statuses); an
+# error status may name a variant of its examples.ERRORS entry after a dash ("429-events").
 _API_ERRORS = ("401", "403", "429", "500", "503")
 _BODY_ERRORS = ("413", "415", "422")
 _WRITE_ERRORS = ("404", "412", *_BODY_ERRORS)
@@ -40,6 +41,7 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     (TASK, "patch"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
     (COMPLETE, "patch"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
     (TASK, "delete"): ("delete", ("404", "412", "422", *_API_ERRORS)),
+    ("/api/{user_id}/events", "get"): ("events", ("429-events", *(s for s in _API_ERRORS if s != "429"))),
     ("/health", "get"): ("health", ()),
     ("/health/ready", "get"): ("ready", ()),
     ("/metrics", "get"): ("metrics", ()),
@@ -83,6 +85,7 @@ HEADER_RULES: dict[str, dict[str, Any]] = {
     # Any value is well-formed: `*` and `"<version>"` (or `W/"<version>"`) can match, anything else is 412.
     "If-Match": {"type": "string"},
     "If-None-Match": {"type": "string"},
+    "Last-Event-ID": {"type": "string"},
 }
 
 
@@ -118,7 +121,7 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any], schem
     except KeyError:
         raise LookupError(f"{method.upper()} {path} has no entry in service.openapi.ROUTES") from None
     responses = dict(examples.SUCCESS[success])
-    responses.update({status: examples.ERRORS[status] for status in error_statuses})
+    responses.update({status[:3]: examples.ERRORS[status] for status in error_statuses})
     operation["responses"] = dict(sorted(responses.items()))
     for parameter in operation.get("parameters", ()):
         _complete_parameter(parameter)

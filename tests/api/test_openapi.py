@@ -40,10 +40,23 @@ def _operation_examples(where: str, operation: dict[str, Any]) -> Iterator[tuple
     contents += [(f"response {status}", r.get("content", {})) for status, r in operation["responses"].items()]
     for label, content in contents:
         for media_type, media in content.items():
-            if "example" in media:
+            if media_type == "text/event-stream":  # the schema is one event's; the example a whole stream
+                for event in sse_events(media["example"]):
+                    yield f"{where} {label} {media_type} event", event, media["schema"]
+            elif "example" in media:
                 yield f"{where} {label} {media_type}", media["example"], media["schema"]
             for name, example in media.get("examples", {}).items():
                 yield f"{where} {label} {media_type} {name}", example["value"], media["schema"]
+
+
+def sse_events(stream: str) -> list[dict[str, str]]:
+    """The events of a text/event-stream that carry data, as field -> value (comments and retry: dropped)."""
+    events = []
+    for block in stream.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+        if "data" in fields:
+            events.append({k: v for k, v in fields.items() if k != "retry"})
+    return events
 
 
 def validator(schema: dict[str, Any], document: dict[str, Any]) -> Any:
