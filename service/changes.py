@@ -8,7 +8,6 @@ from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.params import QueryParameter
 
-from service import examples
 from service.feed import DEFAULT_LIMIT, MAX_LIMIT, ChangesEnvelope, page, parse_feed_query
 from service.feed_cursors import FeedCursorCodec
 from service.tasks import UserId, gateway_of
@@ -41,7 +40,6 @@ class ChangesController(Controller):
         description="Without `cursor`, a full sync: every live task (`full_sync` true on every page of the walk). "
         "With one, every task changed and every tombstone after it, each once, in its state as of this read. "
         "Follow `next_cursor` while `has_more` is true; store it when false.",
-        responses=examples.CHANGES_RESPONSES,
     )
     async def changes(
         self,

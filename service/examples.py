@@ -148,6 +148,13 @@ ERRORS: dict[str, dict[str, Any]] = {
     "413": _error("The body is larger than the service accepts", errors.PayloadTooLarge()),
     "415": _error("A body that is not application/json", errors.UnsupportedMediaType()),
     "422": _error("A parameter, header or body field is not valid; every bad field is listed", INVALID),
+    "410": _error("The cursor is older than the kept history: sync again without one", errors.SyncCursorExpired()),
+    "422-changes": _error(
+        "A parameter is not valid, or the cursor is not a change-feed cursor of this user",
+        errors.ValidationFailed.of(
+            [FieldError("cursor", "is not a change-feed cursor for this user; start a full sync without it")]
+        ),
+    ),
     "429": _error("Too many requests for this user", errors.RateLimited(30), headers=("Retry-After",)),
     "429-events": _error(
         "Too many requests, or too many open event streams, for this user",
@@ -179,10 +186,31 @@ def _task(description: str, *headers: str) -> dict[str, Any]:
     return _json(description, "TaskEnvelope", {"a task": {"status": "success", "data": TASK}}, _headers(*headers))
 
 
+_TOMBSTONE = {"id": "9b2e4c1a-0d7f-4e8b-8a31-6c5d2f1e0a93", "version": 4, "deleted_at": "2026-02-16T15:02:11.120394Z"}
+_CHANGES = {
+    "an incremental page": {
+        "status": "success",
+        "data": {"changed": [TASK], "deleted": [_TOMBSTONE]},
+        "meta": {"next_cursor": "WzQyLG51bGwsbnVsbF0.q8V...", "has_more": False, "full_sync": False},
+    },
+    "a full sync, more to come": {
+        "status": "success",
+        "data": {"changed": [TASK], "deleted": []},
+        "meta": {"next_cursor": "WzE3LCIzZjBjOWE4ZS0uLi4iLDQyXQ.Zt1...", "has_more": True, "full_sync": True},
+    },
+}
 _PAGE = {"status": "success", "data": [TASK], "meta": {"total": 1, "limit": 100, "next_cursor": None}}
 _NO_BODY: dict[str, Any] = {"headers": _headers()}
 SUCCESS: dict[str, dict[str, dict[str, Any]]] = {
     "list": {"200": _json("One page of tasks", "TaskListEnvelope", {"a page": _PAGE}, _headers())},
+    "changes": {
+        "200": _json(
+            "One page of changes; follow meta.next_cursor while meta.has_more is true",
+            "ChangesEnvelope",
+            _CHANGES,
+            _headers(),
+        )
+    },
     "post": {"201": _task("The new task (or, for a repeated Idempotency-Key, the first one)", "Location", "ETag")},
     "get": {
         "200": _task("The task", "ETag"),

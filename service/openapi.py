@@ -35,6 +35,7 @@ _BODY_ERRORS = ("413", "415", "422")
 _WRITE_ERRORS = ("404", "412", *_BODY_ERRORS)
 ROUTES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     (TASKS, "get"): ("list", ("422", *_API_ERRORS)),
+    (TASKS + "/changes", "get"): ("changes", ("410", "422-changes", *_API_ERRORS)),
     (TASKS, "post"): ("post", ("404", "409", *_BODY_ERRORS, *_API_ERRORS)),
     (TASK, "get"): ("get", ("404", *_API_ERRORS)),
     (TASK, "put"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
@@ -116,10 +117,9 @@ def complete(app: Litestar) -> None:
 
 
 def _complete_operation(path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]) -> None:
-    try:
-        success, error_statuses = ROUTES[(path, method)]
-    except KeyError:
-        raise LookupError(f"{method.upper()} {path} has no entry in service.openapi.ROUTES") from None
+    if (path, method) not in ROUTES:
+        return  # left as Litestar made it; tests/api/test_openapi.py fails until ROUTES names it
+    success, error_statuses = ROUTES[(path, method)]
     responses = dict(examples.SUCCESS[success])
     responses.update({status[:3]: examples.ERRORS[status] for status in error_statuses})
     operation["responses"] = dict(sorted(responses.items()))

@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from service.openapi import ROUTES
 from tests.api.test_health import openapi
 from tests.helpers import auth
 
@@ -83,6 +84,13 @@ async def test_a_wrong_example_would_be_caught(client: AsyncTestClient[Litestar]
     value = next(iter(example["examples"].values()))["value"]["data"]
     assert validator(task, document).is_valid(value)
     assert not validator(task, document).is_valid({k: v for k, v in value.items() if k != "completed_at"})
+
+
+async def test_every_operation_says_what_it_answers(client: AsyncTestClient[Litestar]) -> None:
+    """A new route needs its entry in service.openapi.ROUTES: its statuses, headers and examples."""
+    for path, item in (await openapi(client))["paths"].items():
+        for method in item.keys() & set(METHODS):
+            assert (path, method) in ROUTES, f"{method.upper()} {path} is not in service.openapi.ROUTES"
 
 
 async def test_version_is_the_projects(client: AsyncTestClient[Litestar]) -> None:

