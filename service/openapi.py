@@ -20,6 +20,7 @@ from litestar import Litestar
 
 from service import examples
 from service.errors import ErrorBody
+from service.feed import MAX_LIMIT as FEED_MAX_LIMIT
 from service.schemas import MAX_DESCRIPTION, MAX_TAG, MAX_TITLE
 from service.tasks import IDEMPOTENCY_KEY
 
@@ -90,6 +91,12 @@ HEADER_RULES: dict[str, dict[str, Any]] = {
 }
 
 
+QUERY_RULES: dict[tuple[str, str], dict[str, Any]] = {
+    (TASKS + "/changes", "limit"): {"type": "integer", "minimum": 1, "maximum": FEED_MAX_LIMIT},
+    (TASKS + "/changes", "cursor"): {"type": "string"},
+}
+
+
 @cache
 def version() -> str:
     """pyproject.toml's version: the one place it is written."""
@@ -124,14 +131,16 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any], schem
     responses.update({status[:3]: examples.ERRORS[status] for status in error_statuses})
     operation["responses"] = dict(sorted(responses.items()))
     for parameter in operation.get("parameters", ()):
-        _complete_parameter(parameter)
+        _complete_parameter(path, parameter)
     if "requestBody" in operation:
         kind = "complete" if path == COMPLETE else method
         _complete_body(operation["requestBody"], kind, schemas)
 
 
-def _complete_parameter(parameter: dict[str, Any]) -> None:
-    if parameter["in"] == "header":
+def _complete_parameter(path: str, parameter: dict[str, Any]) -> None:
+    if (rule := QUERY_RULES.get((path, parameter["name"]))) is not None and parameter["in"] == "query":
+        parameter["schema"] = rule
+    elif parameter["in"] == "header":
         parameter["schema"] = HEADER_RULES[parameter["name"]]
     elif parameter["in"] == "path" and parameter["name"] == "task_id":
         parameter["schema"] = {"type": "string", "format": "uuid"}

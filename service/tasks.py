@@ -93,7 +93,12 @@ UserId = Annotated[str, PathParameter(description="The token's user; any other i
 TaskId = Annotated[str, PathParameter(description="The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND")]
 IfMatch = Annotated[
     str | None,
-    HeaderParameter(name="If-Match", required=False, description='`"<version>"`: write only if unchanged, else 412'),
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description='`"<version>"` (or `W/"<version>"`, or `*`): write only if the task is at that version, '
+        "else 412; any other value never matches",
+    ),
 ]
 IfNoneMatch = Annotated[
     str | None, HeaderParameter(name="If-None-Match", required=False, description="304 Not Modified when it matches")
