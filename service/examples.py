@@ -29,6 +29,8 @@ TASK: dict[str, Any] = {
     "created_at": "2026-02-16T10:00:00Z",
     "updated_at": "2026-02-16T14:30:00Z",
     "version": 3,
+    "parent_id": None,
+    "position": "a3",
 }
 NEW_TASK = {
     "title": "Write the quarterly report",
@@ -42,6 +44,10 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
     "put": {"every editable field": {**NEW_TASK, "status": "in_progress"}},
     "patch": {"start it": {"status": "in_progress"}, "clear the due date": {"due_date": None}},
     "complete": {"set it": {"completed": True}, "toggle": {}},
+    "move": {
+        "after a sibling": {"after_id": "9b2e4c1a-0d7f-4e8b-8a31-6c5d2f1e0a93"},
+        "first under another parent": {"after_id": None, "parent_id": "5d1f7a2c-3b4e-4c6d-9e8f-0a1b2c3d4e5f"},
+    },
 }
 EVENT_STREAM = (
     "retry: 3000\r\n\r\n"
@@ -139,7 +145,11 @@ ERRORS: dict[str, dict[str, Any]] = {
     ),
     "403": _error("The user in the path is not the user of the token", errors.Forbidden()),
     "404": _error("No such task for this user (also a malformed id)", errors.TaskNotFound()),
-    "409": _error("This Idempotency-Key was first used with another body", errors.IdempotencyKeyReused()),
+    "409": _error(
+        "The Idempotency-Key was first used with another body, or the user already has a task with this id",
+        errors.IdempotencyKeyReused(),
+        errors.TaskExists(),
+    ),
     "412": _error(
         "If-Match names another version of the task; ETag is the current one",
         errors.PreconditionFailed(4),

@@ -241,7 +241,6 @@ class TaskController(Controller):
         dto=JsonBody[TaskMove],
         return_dto=None,
         status_code=HTTP_200_OK,
-        responses=examples.WRITE_RESPONSES,
     )
     async def move_task(
         self,
