@@ -31,6 +31,8 @@ TASK: dict[str, Any] = {
     "version": 3,
     "parent_id": None,
     "position": "a3",
+    "recurrence": None,
+    "last_completed_at": None,
 }
 NEW_TASK = {
     "title": "Write the quarterly report",
