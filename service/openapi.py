@@ -21,6 +21,7 @@ from litestar import Litestar
 from service import examples
 from service.errors import ErrorBody
 from service.feed import MAX_LIMIT as FEED_MAX_LIMIT
+from service.listing import MAX_QUERY
 from service.schemas import MAX_DESCRIPTION, MAX_TAG, MAX_TITLE
 from service.tasks import IDEMPOTENCY_KEY
 
@@ -53,14 +54,14 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
 # -- body and header rules, as JSON Schema -----------------------------------------------------
 
 # str.strip() removes exactly the characters for which str.isspace() is true, which are these.
-_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 def trimmed(max_length: int, *, blank: bool = False) -> str:
     """No NUL, and 1 (0 when `blank`) to `max_length` characters once outer whitespace is trimmed."""
-    edge = rf"[^\x00{_SPACE}]"
+    edge = rf"[^\x00{SPACE}]"
     core = rf"{edge}(?:[^\x00]{{0,{max_length - 2}}}{edge})?"
-    return rf"^[{_SPACE}]*{f'(?:{core})?' if blank else core}[{_SPACE}]*$"
+    return rf"^[{SPACE}]*{f'(?:{core})?' if blank else core}[{SPACE}]*$"
 
 
 _YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
@@ -93,6 +94,9 @@ HEADER_RULES: dict[str, dict[str, Any]] = {
 
 
 QUERY_RULES: dict[tuple[str, str], dict[str, Any]] = {
+    # The list's text filters, with the rules service.listing applies (trimmed tags; q not blank, no NUL).
+    (TASKS, "tag"): {"type": "array", "items": {"type": "string", "pattern": trimmed(MAX_TAG)}},
+    (TASKS, "q"): {"type": "string", "maxLength": MAX_QUERY, "pattern": rf"^[^\x00]*[^\x00{SPACE}][^\x00]*$"},
     (TASKS + "/changes", "limit"): {"type": "integer", "minimum": 1, "maximum": FEED_MAX_LIMIT},
     (TASKS + "/changes", "cursor"): {"type": "string"},
 }
