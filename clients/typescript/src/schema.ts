@@ -220,6 +220,7 @@ export interface components {
             title: string;
             /** @description at most 10,000 characters; empty becomes null */
             description?: string | null;
+            /** @enum {string} */
             status?: "pending" | "in_progress" | "completed";
             /**
              * @default medium
@@ -228,17 +229,31 @@ export interface components {
             priority?: "low" | "medium" | "high";
             completed?: boolean;
             /**
+             * Format: date-time
              * @description RFC 3339 timestamp with an offset; stored and returned in UTC
              * @example 2026-03-01T17:00:00Z
              */
             due_date?: string | null;
-            /** @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated */
+            /** @description each 1 to 50 characters after trimming; stored lower-case with duplicates merged, and at most 20 once merged */
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
-            recurrence?: components["schemas"]["CreateTaskTaskCreate_0RecurrenceRequestBody"] | null;
-            /** @description optional id chosen by the client; 409 TASK_EXISTS when the user already has it (even deleted) */
+            recurrence?: components["schemas"]["CreateTaskTaskCreate_0RecurrenceRequestBody"];
+            /**
+             * Format: uuid
+             * @description optional id chosen by the client; 409 TASK_EXISTS when the user already has it (even deleted)
+             */
             id?: string;
+        } | unknown | {
+            /** @constant */
+            status?: "completed";
+            /** @constant */
+            completed?: true;
+        } | {
+            /** @enum {unknown} */
+            status?: "pending" | "in_progress";
+            /** @constant */
+            completed?: false;
         };
         /** CreateTaskTaskCreate_0RecurrenceRequestBody */
         CreateTaskTaskCreate_0RecurrenceRequestBody: {
@@ -260,16 +275,6 @@ export interface components {
              * @enum {string}
              */
             from?: "due" | "completion";
-        };
-        /** ErrorBody */
-        ErrorBody: {
-            code: string;
-            message: string;
-            details: {
-                [key: string]: unknown;
-            } | null;
-            /** @default error */
-            status?: string;
         };
         /** Health */
         Health: {
@@ -298,19 +303,32 @@ export interface components {
             title?: string;
             /** @description at most 10,000 characters; empty becomes null */
             description?: string | null;
+            /** @enum {string} */
             status?: "pending" | "in_progress" | "completed";
+            /** @enum {string} */
             priority?: "low" | "medium" | "high";
             completed?: boolean;
             /**
+             * Format: date-time
              * @description RFC 3339 timestamp with an offset; stored and returned in UTC
              * @example 2026-03-01T17:00:00Z
              */
             due_date?: string | null;
-            /** @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated */
+            /** @description each 1 to 50 characters after trimming; stored lower-case with duplicates merged, and at most 20 once merged */
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
-            recurrence?: components["schemas"]["PatchTaskTaskPatch_0RecurrenceRequestBody"] | null;
+            recurrence?: components["schemas"]["PatchTaskTaskPatch_0RecurrenceRequestBody"];
+        } | unknown | {
+            /** @constant */
+            status?: "completed";
+            /** @constant */
+            completed?: true;
+        } | {
+            /** @enum {unknown} */
+            status?: "pending" | "in_progress";
+            /** @constant */
+            completed?: false;
         };
         /** PatchTaskTaskPatch_0RecurrenceRequestBody */
         PatchTaskTaskPatch_0RecurrenceRequestBody: {
@@ -370,6 +388,7 @@ export interface components {
             title: string;
             /** @description at most 10,000 characters; empty becomes null */
             description?: string | null;
+            /** @enum {string} */
             status?: "pending" | "in_progress" | "completed";
             /**
              * @default medium
@@ -378,15 +397,26 @@ export interface components {
             priority?: "low" | "medium" | "high";
             completed?: boolean;
             /**
+             * Format: date-time
              * @description RFC 3339 timestamp with an offset; stored and returned in UTC
              * @example 2026-03-01T17:00:00Z
              */
             due_date?: string | null;
-            /** @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated */
+            /** @description each 1 to 50 characters after trimming; stored lower-case with duplicates merged, and at most 20 once merged */
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
-            recurrence?: components["schemas"]["ReplaceTaskTaskReplace_0RecurrenceRequestBody"] | null;
+            recurrence?: components["schemas"]["ReplaceTaskTaskReplace_0RecurrenceRequestBody"];
+        } | unknown | {
+            /** @constant */
+            status?: "completed";
+            /** @constant */
+            completed?: true;
+        } | {
+            /** @enum {unknown} */
+            status?: "pending" | "in_progress";
+            /** @constant */
+            completed?: false;
         };
         /** ReplaceTaskTaskReplace_0RecurrenceRequestBody */
         ReplaceTaskTaskReplace_0RecurrenceRequestBody: {
@@ -455,6 +485,14 @@ export interface components {
             /** Format: date-time */
             deleted_at: string;
         };
+        /** ErrorBody */
+        ErrorBody: {
+            code: string;
+            message: string;
+            details: Record<string, never> | null;
+            /** @default error */
+            status?: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -468,9 +506,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description meta.next_cursor of the previous page or sync; without it, a full sync. A list cursor, another user's or a changed one is 422; one older than the purge horizon is 410. */
-                cursor?: string | null;
+                cursor?: string;
                 /** @description 1 to 1000, default 500: caps `changed` and `deleted` together */
-                limit?: string | null;
+                limit?: number;
             };
             header?: never;
             path: {
@@ -484,66 +522,91 @@ export interface operations {
             /** @description One page of changes; follow meta.next_cursor while meta.has_more is true */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ChangesEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description This sync cursor is older than the kept history; drop the local copy and sync again without a cursor. */
+            /** @description The cursor is older than the kept history: sync again without one */
             410: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description cursor: is not a change-feed cursor for this user; start a full sync without it */
+            /** @description A parameter is not valid, or the cursor is not a change-feed cursor of this user */
             422: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -556,8 +619,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `"<version>"`: write only if unchanged, else 412 */
-                "If-Match"?: string | null;
+                /** @description `"<version>"` (or `W/"<version>"`, or `*`): write only if the task is at that version, else 412; any other value never matches */
+                "If-Match"?: string;
             };
             path: {
                 /** @description The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND */
@@ -567,84 +630,137 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["CompleteTaskTaskCompletionRequestBody"] | null;
+                "application/json": components["schemas"]["CompleteTaskTaskCompletionRequestBody"];
             };
         };
         responses: {
-            /** @description The task as it is now; ETag header */
+            /** @description The task as it is now */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such task for this user. */
+            /** @description No such task for this user (also a malformed id) */
             404: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The task has changed since that ETag; fetch it again and retry. */
+            /** @description If-Match names another version of the task; ETag is the current one */
             412: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request is not valid; see details.errors. */
+            /** @description The body is larger than the service accepts */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body that is not application/json */
+            415: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter, header or body field is not valid; every bad field is listed */
             422: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -691,57 +807,80 @@ export interface operations {
             /** @description One page of tasks */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskListEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request is not valid; see details.errors. */
+            /** @description A parameter, header or body field is not valid; every bad field is listed */
             422: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -755,7 +894,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description 1-255 visible ASCII characters: a repeat (same user, same body, within 24 h) returns the first task; the same key with another body is 409 */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description The token's user; any other is 403 FORBIDDEN */
@@ -769,69 +908,131 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The new task; Location and ETag headers */
+            /** @description The new task (or, for a repeated Idempotency-Key, the first one) */
             201: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The new task's URL */
+                    Location: string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description This user already has a task with this id (perhaps deleted); choose another id. */
+            /** @description No such task for this user (also a malformed id) */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Idempotency-Key was first used with another body, or the user already has a task with this id */
             409: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request is not valid; see details.errors. */
+            /** @description The body is larger than the service accepts */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body that is not application/json */
+            415: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter, header or body field is not valid; every bad field is listed */
             422: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -845,7 +1046,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description 304 Not Modified when it matches */
-                "If-None-Match"?: string | null;
+                "If-None-Match"?: string;
             };
             path: {
                 /** @description The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND */
@@ -857,60 +1058,96 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The task; ETag header */
+            /** @description The task */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
+            /** @description If-None-Match names the current version */
+            304: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
+                content?: never;
             };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such task for this user. */
+            /** @description No such task for this user (also a malformed id) */
             404: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -923,8 +1160,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `"<version>"`: write only if unchanged, else 412 */
-                "If-Match"?: string | null;
+                /** @description `"<version>"` (or `W/"<version>"`, or `*`): write only if the task is at that version, else 412; any other value never matches */
+                "If-Match"?: string;
             };
             path: {
                 /** @description The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND */
@@ -940,78 +1177,131 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The task as it is now; ETag header */
+            /** @description The task as it is now */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such task for this user. */
+            /** @description No such task for this user (also a malformed id) */
             404: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The task has changed since that ETag; fetch it again and retry. */
+            /** @description If-Match names another version of the task; ETag is the current one */
             412: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request is not valid; see details.errors. */
+            /** @description The body is larger than the service accepts */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body that is not application/json */
+            415: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter, header or body field is not valid; every bad field is listed */
             422: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1024,8 +1314,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `"<version>"`: write only if unchanged, else 412 */
-                "If-Match"?: string | null;
+                /** @description `"<version>"` (or `W/"<version>"`, or `*`): write only if the task is at that version, else 412; any other value never matches */
+                "If-Match"?: string;
             };
             path: {
                 /** @description The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND */
@@ -1037,67 +1327,105 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Request fulfilled, nothing follows */
+            /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such task for this user. */
+            /** @description No such task for this user (also a malformed id) */
             404: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The task has changed since that ETag; fetch it again and retry. */
+            /** @description If-Match names another version of the task; ETag is the current one */
             412: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description A parameter, header or body field is not valid; every bad field is listed */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1110,8 +1438,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `"<version>"`: write only if unchanged, else 412 */
-                "If-Match"?: string | null;
+                /** @description `"<version>"` (or `W/"<version>"`, or `*`): write only if the task is at that version, else 412; any other value never matches */
+                "If-Match"?: string;
             };
             path: {
                 /** @description The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND */
@@ -1127,78 +1455,131 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The task as it is now; ETag header */
+            /** @description The task as it is now */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such task for this user. */
+            /** @description No such task for this user (also a malformed id) */
             404: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The task has changed since that ETag; fetch it again and retry. */
+            /** @description If-Match names another version of the task; ETag is the current one */
             412: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request is not valid; see details.errors. */
+            /** @description The body is larger than the service accepts */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body that is not application/json */
+            415: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter, header or body field is not valid; every bad field is listed */
             422: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1211,8 +1592,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `"<version>"`: write only if unchanged, else 412 */
-                "If-Match"?: string | null;
+                /** @description `"<version>"` (or `W/"<version>"`, or `*`): write only if the task is at that version, else 412; any other value never matches */
+                "If-Match"?: string;
             };
             path: {
                 /** @description The task's UUID; an unknown or malformed id is 404 TASK_NOT_FOUND */
@@ -1228,78 +1609,131 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The task as it is now; ETag header */
+            /** @description The task as it is now */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such task for this user. */
+            /** @description No such task for this user (also a malformed id) */
             404: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The task has changed since that ETag; fetch it again and retry. */
+            /** @description If-Match names another version of the task; ETag is the current one */
             412: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description The task's version, `"<version>"` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request is not valid; see details.errors. */
+            /** @description The body is larger than the service accepts */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body that is not application/json */
+            415: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter, header or body field is not valid; every bad field is listed */
             422: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1313,7 +1747,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The id of the last event received: when it is still the head, the first event waits for a change */
-                "Last-Event-ID"?: string | null;
+                "Last-Event-ID"?: string;
             };
             path: {
                 /** @description The token's user; any other is 403 FORBIDDEN */
@@ -1326,57 +1760,83 @@ export interface operations {
             /** @description The event stream */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
-                };
-            };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
+                    /**
+                     * @example retry: 3000
+                     *
+                     *     id: WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl
+                     *     event: changed
+                     *     data: {"cursor":"WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl"}
+                     *
+                     *     : ping
+                     */
+                    "text/event-stream": {
+                        /** @constant */
+                        event: "changed";
+                        id: string;
+                        data: string;
                     };
                 };
             };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many open event streams for this user; close one, or retry after Retry-After seconds. */
+            /** @description Too many requests, or too many open event streams, for this user */
             429: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1394,13 +1854,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Request fulfilled, document follows */
+            /** @description The process answers */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1414,13 +1887,39 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Request fulfilled, document follows */
+            /** @description The database answers */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Ready"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1434,13 +1933,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Request fulfilled, document follows */
+            /** @description Prometheus text exposition format */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example # HELP tasks_requests_total HTTP requests, by route template and status
+                     *     # TYPE tasks_requests_total counter
+                     *     tasks_requests_total{method="GET",path="/api/{user_id}/tasks",status_code="200"} 42.0
+                     */
+                    "text/plain": string;
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
