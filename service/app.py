@@ -16,6 +16,7 @@ from litestar.routes import HTTPRoute
 
 from service import config, docs, logs, metrics, openapi
 from service.auth import JWTAuthMiddleware, build_verifier
+from service.batch import batch_route
 from service.changes import ChangesController
 from service.cursors import CursorCodec, cursor_secret
 from service.edge import Edge
@@ -75,7 +76,7 @@ def create_app(settings: config.Settings | None = None) -> Litestar:
 
     api = Router(
         path="/",
-        route_handlers=[ChangesController, TaskController, events],
+        route_handlers=[ChangesController, TaskController, events, batch_route(settings.max_batch_bytes)],
         middleware=_api_middleware(settings, counter),
     )
     app = Litestar(

@@ -41,6 +41,23 @@ def decode(raw: bytes, kind: type[S]) -> S:
         raise report(raw, kind) from None
 
 
+def decode_first(raw: bytes, kind: type[S]) -> S:
+    """As decode, naming only msgspec's first error: for a struct holding raw JSON (msgspec.Raw), which the
+    field-by-field report cannot check again from the parsed document."""
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    try:
+        return decoder.decode(raw)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as error:
+        problem = _from_msgspec("", str(error))
+        if not problem.field:  # the body itself is no JSON object: the usual message
+            raise report(raw, kind) from None
+        raise ValidationFailed.of([FieldError(problem.field.removeprefix("."), problem.message)]) from None
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        raise report(raw, kind) from None
+
+
 def report(raw: bytes, kind: type[msgspec.Struct]) -> ValidationFailed:
     """Why `raw` is not a valid `kind`: every bad field, or the whole body when it is not a JSON object."""
     try:

@@ -47,6 +47,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_statement_timeout_ms: Annotated[int, Meta(ge=1)] = 5000
     db_statement_cache_size: Annotated[int, Meta(ge=0)] = 100
     max_body_bytes: Annotated[int, Meta(ge=1)] = 65536
+    max_batch_bytes: Annotated[int, Meta(ge=1)] = 1_048_576  # POST /tasks/batch only
     rate_limit_per_minute: Annotated[int, Meta(ge=0)] = 0
     redis_url: str | None = None
     cursor_secret: str | None = None

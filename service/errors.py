@@ -93,6 +93,16 @@ class TaskExists(ServiceError):
     message = "This user already has a task with this id (perhaps deleted); choose another id."
 
 
+class BatchAborted(ServiceError):
+    status_code = 409
+    code = "BATCH_ABORTED"
+    message = "An operation of the atomic batch failed, so none was applied; see details."
+
+    def __init__(self, index: int, failed: ServiceError) -> None:
+        error = {"code": failed.code, "message": failed.message, "details": failed.details}
+        super().__init__(details={"index": index, "status": failed.status_code, "error": error})
+
+
 class PreconditionFailed(ServiceError):
     status_code = 412
     code = "PRECONDITION_FAILED"

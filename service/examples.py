@@ -174,6 +174,12 @@ ERRORS: dict[str, dict[str, Any]] = {
         errors.TooManyStreams(),
         headers=("Retry-After",),
     ),
+    "409-batch": _error(
+        "An atomic batch aborted at a failed operation (nothing applied), or the Idempotency-Key was first used "
+        "with another body",
+        errors.BatchAborted(1, errors.TaskNotFound()),
+        errors.IdempotencyKeyReused(),
+    ),
     "500": _error("An unexpected failure, logged with the request id", errors.ServiceError()),
     "503": _error(
         "The database is unreachable or overloaded",
@@ -211,6 +217,18 @@ _CHANGES = {
         "meta": {"next_cursor": "WzE3LCIzZjBjOWE4ZS0uLi4iLDQyXQ.Zt1...", "has_more": True, "full_sync": True},
     },
 }
+BATCH_ANSWER = {
+    "status": "success",
+    "data": [
+        {"status": 201, "task": {**TASK, "title": "Buy milk", "tags": ["home"], "status": "pending", "version": 1}},
+        {
+            "status": 412,
+            "error": {k: error_example(errors.PreconditionFailed(4))[k] for k in ("code", "message", "details")},
+        },
+        {"status": 200, "task": TASK},
+        {"status": 204, "task": None},
+    ],
+}
 _PAGE = {"status": "success", "data": [TASK], "meta": {"total": 1, "limit": 100, "next_cursor": None}}
 _NO_BODY: dict[str, Any] = {"headers": _headers()}
 SUCCESS: dict[str, dict[str, dict[str, Any]]] = {
@@ -229,6 +247,14 @@ SUCCESS: dict[str, dict[str, dict[str, Any]]] = {
         "304": {**_NO_BODY, "description": "If-None-Match names the current version", "headers": _headers("ETag")},
     },
     "write": {"200": _task("The task as it is now", "ETag")},
+    "batch": {
+        "200": _json(
+            "One result per operation, in order (for a repeated Idempotency-Key, the first answer again)",
+            "BatchEnvelope",
+            {"a non-atomic batch with one failure": BATCH_ANSWER},
+            _headers(),
+        )
+    },
     "delete": {"204": {**_NO_BODY, "description": "Deleted"}},
     "health": {
         "200": _json("The process answers", "Health", {"ok": {"status": "ok"}}, _headers()),

@@ -54,6 +54,9 @@ MOVE_TARGET = STATEMENTS["tasks/move_target"]
 SIBLINGS = STATEMENTS["tasks/siblings"]
 PLACE_TASKS = STATEMENTS["tasks/place"]
 TASK_FIELDS = len(Task.__struct_fields__)
+CLAIM_BATCH_KEY = STATEMENTS["batch/claim_key"]
+FIND_BATCH_KEY = STATEMENTS["batch/find_key"]
+KEEP_BATCH_ANSWER = STATEMENTS["batch/keep_answer"]
 
 # Failures that mean "the database is not there right now": the client should retry, not report a bug.
 _UNAVAILABLE = (
@@ -68,6 +71,7 @@ _UNAVAILABLE = (
 )
 # The database's own last line of defence against a value the structs should already have refused.
 _INVALID = (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.StringDataRightTruncationError)
+_INVALID_MESSAGE = "A value breaks a rule of the task; check the fields against the API."
 
 
 class _Connection(asyncpg.Connection):
@@ -142,7 +146,7 @@ class Gateway:
             log.warning("database unavailable: %s", type(error).__name__)
             raise Unavailable() from error
         except _INVALID as error:
-            raise ValidationFailed("A value breaks a rule of the task; check the fields against the API.") from error
+            raise ValidationFailed(_INVALID_MESSAGE) from error
 
     async def _one(self, statement: Statement, user_id: str, *params: Any) -> asyncpg.Record | None:
         async with self._connection() as connection:
@@ -154,6 +158,17 @@ class Gateway:
         async with self._connection() as connection, connection.transaction():
             await connection.execute(LOCK_COUNTER.text, user_id)
             yield connection
+
+    @asynccontextmanager
+    async def transaction(self, user_id: str) -> AsyncIterator[Transaction]:
+        """The task methods below on one connection, in one transaction that holds the user's change counter
+        from its first statement to its commit (or rollback, when the block raises): a batch. Its changes
+        are announced to the live-update listeners once, after the commit."""
+        async with self._locked(user_id) as connection:
+            transaction = Transaction(connection)
+            yield transaction
+        if transaction.change is not None:
+            self._notices.changed(user_id, transaction.change)
 
     async def ping(self, within: float) -> None:
         try:
@@ -316,6 +331,51 @@ async def _placement(
     row = await connection.fetchrow(PLACEMENT.text, user_id, parent_id, task_id)
     assert row is not None  # tasks/placement selects from a one-row VALUES: always one row
     return row
+
+
+class Transaction(Gateway):
+    """The gateway inside Gateway.transaction: the same statements on the transaction's connection, so each
+    operation of a batch runs exactly the SQL of its single route. A broken database rule fails the
+    operation (422), not the transaction; the connection itself is the outer gateway's to map and release."""
+
+    def __init__(self, connection: PoolConnectionProxy) -> None:  # no pool of its own
+        self._held = connection
+        self.waiting = 0
+        self.change: int | None = None  # the counter value of the batch's changes, announced after its commit
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
+        try:
+            yield self._held
+        except _INVALID as error:
+            raise ValidationFailed(_INVALID_MESSAGE) from error
+
+    @asynccontextmanager
+    async def _locked(self, user_id: str) -> AsyncIterator[PoolConnectionProxy]:
+        """The batch took the counter lock before its first operation and holds it: nothing to take again."""
+        async with self._connection() as connection:
+            yield connection
+
+    def _committed(self, user_id: str, row: asyncpg.Record | tuple[Any, ...]) -> Task:
+        """Not committed yet: the batch announces its one change (every operation's: bump_once) after its commit."""
+        self.change = row[0]
+        return Task(*row[1:])
+
+    def savepoint(self) -> asyncpg.transaction.Transaction:
+        """A nested transaction: what runs inside is undone alone when the block raises."""
+        return self._held.transaction()
+
+    async def claim_batch_key(self, user_id: str, idempotency: Idempotency) -> bytes | None:
+        """None once the key is this batch's; the answer to send again when a batch with this body holds it."""
+        if await self._one(CLAIM_BATCH_KEY, user_id, idempotency.key, idempotency.digest) is not None:
+            return None
+        prior = await self._one(FIND_BATCH_KEY, user_id, idempotency.key)
+        if prior is None or prior["request_hash"] != idempotency.digest or prior["response"] is None:
+            raise IdempotencyKeyReused()
+        return bytes(prior["response"])
+
+    async def keep_batch_answer(self, user_id: str, key: str, response: bytes) -> None:
+        await self._one(KEEP_BATCH_ANSWER, user_id, key, response)
 
 
 @functools.lru_cache(maxsize=1024)

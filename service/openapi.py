@@ -44,6 +44,7 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     (TASK, "patch"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
     (COMPLETE, "patch"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
     (TASK + "/move", "post"): ("write", (*_WRITE_ERRORS, *_API_ERRORS)),
+    (TASKS + "/batch", "post"): ("batch", ("409-batch", *_BODY_ERRORS, *_API_ERRORS)),
     (TASK, "delete"): ("delete", ("404", "412", "422", *_API_ERRORS)),
     ("/api/{user_id}/events", "get"): ("events", ("429-events", *(s for s in _API_ERRORS if s != "429"))),
     ("/health", "get"): ("health", ()),
@@ -137,7 +138,7 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any], schem
     operation["responses"] = dict(sorted(responses.items()))
     for parameter in operation.get("parameters", ()):
         _complete_parameter(path, parameter)
-    if "requestBody" in operation:
+    if "requestBody" in operation and path != TASKS + "/batch":  # the batch's is complete (service.batch_docs)
         kind = {COMPLETE: "complete", TASK + "/move": "move"}.get(path, method)
         _complete_body(operation["requestBody"], kind, schemas)
 

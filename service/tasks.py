@@ -50,7 +50,7 @@ def parse_task_id(task_id: str) -> UUID:
         raise TaskNotFound() from None
 
 
-def _check_key(key: str) -> str:
+def check_key(key: str) -> str:
     if not IDEMPOTENCY_KEY.fullmatch(key):
         raise ValidationFailed.of(
             [FieldError("Idempotency-Key", "must be 1 to 255 visible ASCII characters, no spaces")]
@@ -81,6 +81,36 @@ def none_match(value: str | None, task: Task) -> bool:
         return False
     tags = {t.strip().removeprefix("W/") for t in value.split(",")}
     return "*" in tags or etag(task) in tags
+
+
+# -- the write routes' rules, shared with the batch (each operation follows its single route) ------------
+
+
+async def replace(gateway: Gateway, user_id: str, task_id: str, data: TaskReplace, if_match: str | None) -> Task:
+    return await gateway.update_task(user_id, parse_task_id(task_id), data.binds(), if_match=parse_if_match(if_match))
+
+
+async def update(gateway: Gateway, user_id: str, task_id: str, data: TaskPatch, if_match: str | None) -> Task:
+    task_uuid = parse_task_id(task_id)
+    if data.is_empty():
+        raise ValidationFailed("The body must change at least one field.")
+    return await gateway.update_task(user_id, task_uuid, data.binds(), if_match=parse_if_match(if_match))
+
+
+async def complete(
+    gateway: Gateway, user_id: str, task_id: str, data: TaskCompletion | None, if_match: str | None
+) -> Task:
+    task_uuid = parse_task_id(task_id)
+    change = (data or TaskCompletion()).binds()
+    return await gateway.update_task(user_id, task_uuid, change, if_match=parse_if_match(if_match))
+
+
+async def move(gateway: Gateway, user_id: str, task_id: str, data: TaskMove, if_match: str | None) -> Task:
+    return await gateway.move_task(user_id, parse_task_id(task_id), data, if_match=parse_if_match(if_match))
+
+
+async def remove(gateway: Gateway, user_id: str, task_id: str, if_match: str | None) -> None:
+    await gateway.delete_task(user_id, parse_task_id(task_id), if_match=parse_if_match(if_match))
 
 
 def task_response(
@@ -155,7 +185,7 @@ class TaskController(Controller):
     ) -> Response[TaskEnvelope]:
         idempotency = None
         if idempotency_key is not None:
-            idempotency = Idempotency(_check_key(idempotency_key), body_digest(await request.body()))
+            idempotency = Idempotency(check_key(idempotency_key), body_digest(await request.body()))
         task = await gateway_of(state).create_task(user_id, data, idempotency=idempotency)
         location = f"/api/{quote(user_id, safe='')}/tasks/{task.id}"
         return task_response(task, HTTP_201_CREATED, {"Location": location})
@@ -190,9 +220,7 @@ class TaskController(Controller):
         user_id: UserId,
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        task_uuid = parse_task_id(task_id)
-        task = await gateway_of(state).update_task(user_id, task_uuid, data.binds(), if_match=parse_if_match(if_match))
-        return task_response(task)
+        return task_response(await replace(gateway_of(state), user_id, task_id, data, if_match))
 
     @patch(
         "/{task_id:str}",
@@ -208,11 +236,7 @@ class TaskController(Controller):
         user_id: UserId,
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        task_uuid = parse_task_id(task_id)
-        if data.is_empty():
-            raise ValidationFailed("The body must change at least one field.")
-        task = await gateway_of(state).update_task(user_id, task_uuid, data.binds(), if_match=parse_if_match(if_match))
-        return task_response(task)
+        return task_response(await update(gateway_of(state), user_id, task_id, data, if_match))
 
     @patch(
         "/{task_id:str}/complete",
@@ -228,10 +252,7 @@ class TaskController(Controller):
         data: JSONBody[TaskCompletion | None] = None,
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        task_uuid = parse_task_id(task_id)
-        change = (data or TaskCompletion()).binds()
-        task = await gateway_of(state).update_task(user_id, task_uuid, change, if_match=parse_if_match(if_match))
-        return task_response(task)
+        return task_response(await complete(gateway_of(state), user_id, task_id, data, if_match))
 
     @post(
         "/{task_id:str}/move",
@@ -250,9 +271,7 @@ class TaskController(Controller):
         user_id: UserId,
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        task_uuid = parse_task_id(task_id)
-        task = await gateway_of(state).move_task(user_id, task_uuid, data, if_match=parse_if_match(if_match))
-        return task_response(task)
+        return task_response(await move(gateway_of(state), user_id, task_id, data, if_match))
 
     @delete(
         "/{task_id:str}",
@@ -267,4 +286,4 @@ class TaskController(Controller):
         user_id: UserId,
         if_match: IfMatch = None,
     ) -> None:
-        await gateway_of(state).delete_task(user_id, parse_task_id(task_id), if_match=parse_if_match(if_match))
+        await remove(gateway_of(state), user_id, task_id, if_match)

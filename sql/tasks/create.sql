@@ -34,7 +34,7 @@ WITH lock AS MATERIALIZED (
     INSERT INTO task_sync AS s (user_id, change_seq)
     SELECT $1, 1
     WHERE $9::text IS NULL OR EXISTS (SELECT FROM claim)
-    ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
+    {bump_once}
     RETURNING s.change_seq
 )
 INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, tags, completed_at, change_seq,

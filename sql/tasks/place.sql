@@ -22,7 +22,7 @@ WITH lock AS MATERIALIZED (
     INSERT INTO task_sync AS s (user_id, change_seq)
     SELECT $1, 1
     WHERE EXISTS (SELECT FROM changed)
-    ON CONFLICT (user_id) DO UPDATE SET change_seq = s.change_seq + 1
+    {bump_once}
     RETURNING s.change_seq
 ), updated AS (
     UPDATE tasks AS t

@@ -68,7 +68,7 @@ def api_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, A
 
 async def test_every_api_operation_has_a_response_with_an_example(client: AsyncTestClient[Litestar]) -> None:
     operations = api_operations(await openapi(client))
-    assert len(operations) == 10
+    assert len(operations) == 11
     for path, method, operation in operations:
         responses = operation["responses"].values()
         assert any(has_example(r) for r in responses), f"{method.upper()} {path} has no example"

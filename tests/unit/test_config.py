@@ -22,6 +22,7 @@ NUMBERS: list[tuple[str, str]] = [
     ("DB_STATEMENT_TIMEOUT_MS", "0"),
     ("DB_STATEMENT_CACHE_SIZE", "-1"),
     ("MAX_BODY_BYTES", "0"),
+    ("MAX_BATCH_BYTES", "0"),
     ("RATE_LIMIT_PER_MINUTE", "-1"),
     ("SSE_HEARTBEAT_SECONDS", "0.05"),
     ("SSE_MAX_SECONDS", "0.5"),
