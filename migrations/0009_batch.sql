@@ -3,9 +3,9 @@
 --
 -- task_sync.bumped_by is the transaction that last advanced the user's counter. A write advances the
 -- counter only when it is not that transaction, so however many statements one transaction runs (a batch),
--- it takes one number, stamps every task it changes with it, and its notices are identical, which
--- PostgreSQL delivers once. A row a write inserts (a user's first) belongs to that write's transaction;
--- sync/lock inserts its rows with no bumped_by, since locking changes nothing.
+-- it takes one number and stamps every task it changes with it: one step of the change feed, one notice.
+-- A row a write inserts (a user's first) belongs to that write's transaction; sync/lock inserts its rows
+-- with no bumped_by, since locking changes nothing.
 ALTER TABLE task_sync ADD COLUMN bumped_by xid8;
 ALTER TABLE task_sync ALTER COLUMN bumped_by SET DEFAULT pg_current_xact_id();
 

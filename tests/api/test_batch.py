@@ -402,3 +402,17 @@ async def test_complete_without_data_or_with_null_toggles_as_the_route_does(clie
     assert [(r["task"]["status"], r["task"]["version"]) for r in done] == [("completed", 2), ("pending", 3)]
     invalid = results(await batch(client, user, [{"op": "complete", "id": task["id"], "data": {"done": True}}]))
     assert invalid[0]["status"] == 422 and invalid[0]["error"]["details"]["errors"][0]["field"] == "done"
+
+
+async def test_completing_a_recurring_task_in_a_batch_moves_it_to_its_next_occurrence(
+    client: Client, user: str
+) -> None:
+    task_id = str(uuid.uuid4())
+    recurrence = {"rule": "FREQ=DAILY", "timezone": "UTC", "from": "due"}
+    created = {"id": task_id, "title": "daily", "due_date": "2030-01-01T09:00:00Z", "recurrence": recurrence}
+    done = results(
+        await batch(client, user, [{"op": "create", "data": created}, {"op": "complete", "id": task_id}], atomic=True)
+    )
+    assert [r["status"] for r in done] == [201, 200]
+    assert (done[1]["task"]["status"], done[1]["task"]["due_date"]) == ("pending", "2030-01-02T09:00:00Z")
+    assert done[1]["task"]["last_completed_at"] is not None
