@@ -134,6 +134,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/tasks/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run many writes in one transaction
+         * @description 1 to 100 operations (`create`, `update` = PATCH, `replace` = PUT, `complete`, `move`, `delete`), run in order in one transaction, each seeing the ones before it and following its single route's rules. The answer holds one result per operation. With `atomic: false` (default) a failed operation changes nothing and the rest still run; with `atomic: true` the first failure undoes the batch (409 `BATCH_ABORTED`). A malformed envelope is 422 and nothing runs. The body may be up to MAX_BATCH_BYTES (default 1 MiB). The batch advances the change feed once and sends one live event. `Idempotency-Key`: a repeat with the same body answers the first answer again and runs nothing.
+         */
+        post: operations["ApiUserIdTasksBatchBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -189,6 +209,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** BatchEnvelope */
+        BatchEnvelope: {
+            /** @default success */
+            status?: string;
+            data: components["schemas"]["Result"][];
+        };
         /** Changes */
         Changes: {
             changed: components["schemas"]["Task"][];
@@ -293,6 +319,14 @@ export interface components {
             after_id: string | null;
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
+        };
+        /** OperationError */
+        OperationError: {
+            code: string;
+            message: string;
+            details: {
+                [key: string]: unknown;
+            } | null;
         };
         /** PatchTaskTaskPatchRequestBody */
         PatchTaskTaskPatchRequestBody: {
@@ -438,6 +472,12 @@ export interface components {
              * @enum {string}
              */
             from?: "due" | "completion";
+        };
+        /** Result */
+        Result: {
+            status: number;
+            task?: components["schemas"]["Task"] | null;
+            error?: components["schemas"]["OperationError"];
         };
         /** Task */
         Task: {
@@ -1837,6 +1877,338 @@ export interface operations {
                     "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiUserIdTasksBatchBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1-255 visible ASCII characters: a repeat (same user, same body, within 24 h) returns the first task; the same key with another body is 409 */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The token's user; any other is 403 FORBIDDEN */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    operations: ({
+                        /** @enum {unknown} */
+                        op: "create";
+                        /**
+                         * TaskCreate
+                         * @description POST body: a new task. `completed: true` is shorthand for status `completed`; `id` may be chosen.
+                         */
+                        data: {
+                            /**
+                             * @description 1 to 500 characters after trimming
+                             * @example Write the report
+                             */
+                            title: string;
+                            /**
+                             * @description at most 10,000 characters; empty becomes null
+                             * @default null
+                             */
+                            description?: string | null;
+                            /** @enum {unknown} */
+                            status?: "completed" | "in_progress" | "pending";
+                            /**
+                             * @default medium
+                             * @enum {unknown}
+                             */
+                            priority?: "high" | "low" | "medium";
+                            completed?: boolean;
+                            /** @default null */
+                            due_date?: string | null;
+                            /**
+                             * @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated
+                             * @default []
+                             */
+                            tags?: string[];
+                            /**
+                             * @description one of the user's live top-level tasks (not the task itself), or null for a top-level task
+                             * @default null
+                             */
+                            parent_id?: string | null;
+                            /** @default null */
+                            recurrence?: {
+                                /**
+                                 * @description RFC 5545 RRULE limited to FREQ (DAILY, WEEKLY, MONTHLY, YEARLY), INTERVAL (1-999), BYDAY (MO..SU; ordinals such as 1MO or -1FR with MONTHLY), BYMONTHDAY (1-31, -1), BYMONTH (1-12), COUNT (1-1000, counts completions) or UNTIL (YYYYMMDD, or YYYYMMDDTHHMMSSZ in UTC). Returned upper case without an RRULE: prefix.
+                                 * @example FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR
+                                 * @example FREQ=MONTHLY;BYDAY=-1FR
+                                 */
+                                rule: string;
+                                /**
+                                 * @description IANA time zone the rule is computed in
+                                 * @default UTC
+                                 * @example Europe/Berlin
+                                 */
+                                timezone?: string;
+                                /**
+                                 * @description due: the next occurrence after the current due date; completion: after the completion day
+                                 * @default due
+                                 * @enum {unknown}
+                                 */
+                                from?: "completion" | "due";
+                            } | null;
+                            /**
+                             * Format: uuid
+                             * @description optional id chosen by the client; 409 TASK_EXISTS when the user already has it (even deleted)
+                             */
+                            id?: string;
+                        };
+                    } | {
+                        /** @enum {unknown} */
+                        op: "update";
+                        /** @description the task's UUID; unknown, malformed or another user's: 404 for this operation */
+                        id: string;
+                        /**
+                         * TaskPatch
+                         * @description PATCH body: only the fields present change; `null` clears description, due_date and recurrence.
+                         */
+                        data: {
+                            /**
+                             * @description 1 to 500 characters after trimming
+                             * @example Write the report
+                             */
+                            title?: string;
+                            /** @description at most 10,000 characters; empty becomes null */
+                            description?: string | null;
+                            /** @enum {unknown} */
+                            status?: "completed" | "in_progress" | "pending";
+                            /** @enum {unknown} */
+                            priority?: "high" | "low" | "medium";
+                            completed?: boolean;
+                            due_date?: string | null;
+                            /** @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated */
+                            tags?: string[];
+                            /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
+                            parent_id?: string | null;
+                            recurrence?: {
+                                /**
+                                 * @description RFC 5545 RRULE limited to FREQ (DAILY, WEEKLY, MONTHLY, YEARLY), INTERVAL (1-999), BYDAY (MO..SU; ordinals such as 1MO or -1FR with MONTHLY), BYMONTHDAY (1-31, -1), BYMONTH (1-12), COUNT (1-1000, counts completions) or UNTIL (YYYYMMDD, or YYYYMMDDTHHMMSSZ in UTC). Returned upper case without an RRULE: prefix.
+                                 * @example FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR
+                                 * @example FREQ=MONTHLY;BYDAY=-1FR
+                                 */
+                                rule: string;
+                                /**
+                                 * @description IANA time zone the rule is computed in
+                                 * @default UTC
+                                 * @example Europe/Berlin
+                                 */
+                                timezone?: string;
+                                /**
+                                 * @description due: the next occurrence after the current due date; completion: after the completion day
+                                 * @default due
+                                 * @enum {unknown}
+                                 */
+                                from?: "completion" | "due";
+                            } | null;
+                        };
+                        /**
+                         * @description `"<version>"` or `*`, as the If-Match header: else 412
+                         * @default null
+                         */
+                        if_match?: string | null;
+                    } | {
+                        /** @enum {unknown} */
+                        op: "replace";
+                        /** @description the task's UUID; unknown, malformed or another user's: 404 for this operation */
+                        id: string;
+                        /**
+                         * TaskReplace
+                         * @description PUT body: every editable field; omitted ones go back to their defaults.
+                         */
+                        data: {
+                            /**
+                             * @description 1 to 500 characters after trimming
+                             * @example Write the report
+                             */
+                            title: string;
+                            /**
+                             * @description at most 10,000 characters; empty becomes null
+                             * @default null
+                             */
+                            description?: string | null;
+                            /** @enum {unknown} */
+                            status?: "completed" | "in_progress" | "pending";
+                            /**
+                             * @default medium
+                             * @enum {unknown}
+                             */
+                            priority?: "high" | "low" | "medium";
+                            completed?: boolean;
+                            /** @default null */
+                            due_date?: string | null;
+                            /**
+                             * @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated
+                             * @default []
+                             */
+                            tags?: string[];
+                            /**
+                             * @description one of the user's live top-level tasks (not the task itself), or null for a top-level task
+                             * @default null
+                             */
+                            parent_id?: string | null;
+                            /** @default null */
+                            recurrence?: {
+                                /**
+                                 * @description RFC 5545 RRULE limited to FREQ (DAILY, WEEKLY, MONTHLY, YEARLY), INTERVAL (1-999), BYDAY (MO..SU; ordinals such as 1MO or -1FR with MONTHLY), BYMONTHDAY (1-31, -1), BYMONTH (1-12), COUNT (1-1000, counts completions) or UNTIL (YYYYMMDD, or YYYYMMDDTHHMMSSZ in UTC). Returned upper case without an RRULE: prefix.
+                                 * @example FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR
+                                 * @example FREQ=MONTHLY;BYDAY=-1FR
+                                 */
+                                rule: string;
+                                /**
+                                 * @description IANA time zone the rule is computed in
+                                 * @default UTC
+                                 * @example Europe/Berlin
+                                 */
+                                timezone?: string;
+                                /**
+                                 * @description due: the next occurrence after the current due date; completion: after the completion day
+                                 * @default due
+                                 * @enum {unknown}
+                                 */
+                                from?: "completion" | "due";
+                            } | null;
+                        };
+                        /**
+                         * @description `"<version>"` or `*`, as the If-Match header: else 412
+                         * @default null
+                         */
+                        if_match?: string | null;
+                    } | {
+                        /** @enum {unknown} */
+                        op: "complete";
+                        /** @description the task's UUID; unknown, malformed or another user's: 404 for this operation */
+                        id: string;
+                        /** @default null */
+                        data?: {
+                            completed?: boolean;
+                        } | null;
+                        /**
+                         * @description `"<version>"` or `*`, as the If-Match header: else 412
+                         * @default null
+                         */
+                        if_match?: string | null;
+                    } | {
+                        /** @enum {unknown} */
+                        op: "move";
+                        /** @description the task's UUID; unknown, malformed or another user's: 404 for this operation */
+                        id: string;
+                        /**
+                         * TaskMove
+                         * @description POST .../move body: where the task goes among its (new) siblings; an omitted parent_id keeps the parent.
+                         */
+                        data: {
+                            /** @description the live sibling (under the target parent) to go right after; null: first among them */
+                            after_id: string | null;
+                            /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
+                            parent_id?: string | null;
+                        };
+                        /**
+                         * @description `"<version>"` or `*`, as the If-Match header: else 412
+                         * @default null
+                         */
+                        if_match?: string | null;
+                    } | {
+                        /** @enum {unknown} */
+                        op: "delete";
+                        /** @description the task's UUID; unknown, malformed or another user's: 404 for this operation */
+                        id: string;
+                        /**
+                         * @description `"<version>"` or `*`, as the If-Match header: else 412
+                         * @default null
+                         */
+                        if_match?: string | null;
+                    })[];
+                    /** @default false */
+                    atomic?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description One result per operation, in order (or the first answer again, for a repeated key) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchEnvelope"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status_code: number;
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                    };
+                };
+            };
+            /** @description The token has expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user in the path is not the user of the token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An atomic batch aborted (nothing applied), or an Idempotency-Key used with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is not valid; see details.errors. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The service is temporarily unavailable; retry shortly. */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
