@@ -1890,7 +1890,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description 1-255 visible ASCII characters: a repeat (same user, same body, within 24 h) returns the first task; the same key with another body is 409 */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description The token's user; any other is 403 FORBIDDEN */
@@ -1930,7 +1930,7 @@ export interface operations {
                             /** @default null */
                             due_date?: string | null;
                             /**
-                             * @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated
+                             * @description each 1 to 50 characters after trimming; stored lower-case with duplicates merged, and at most 20 once merged
                              * @default []
                              */
                             tags?: string[];
@@ -1989,7 +1989,7 @@ export interface operations {
                             priority?: "high" | "low" | "medium";
                             completed?: boolean;
                             due_date?: string | null;
-                            /** @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated */
+                            /** @description each 1 to 50 characters after trimming; stored lower-case with duplicates merged, and at most 20 once merged */
                             tags?: string[];
                             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
                             parent_id?: string | null;
@@ -2050,7 +2050,7 @@ export interface operations {
                             /** @default null */
                             due_date?: string | null;
                             /**
-                             * @description at most 20, each 1 to 50 characters; stored lower-case, deduplicated
+                             * @description each 1 to 50 characters after trimming; stored lower-case with duplicates merged, and at most 20 once merged
                              * @default []
                              */
                             tags?: string[];
@@ -2137,78 +2137,116 @@ export interface operations {
             };
         };
         responses: {
-            /** @description One result per operation, in order (or the first answer again, for a repeated key) */
+            /** @description One result per operation, in order (for a repeated Idempotency-Key, the first answer again) */
             200: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BatchEnvelope"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status_code: number;
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                    };
-                };
-            };
-            /** @description The token has expired. */
+            /** @description No token, or one that is expired, malformed or signed by an unknown key */
             401: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the reason when a token was sent */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The user in the path is not the user of the token. */
+            /** @description The user in the path is not the user of the token */
             403: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An atomic batch aborted (nothing applied), or an Idempotency-Key used with another body */
+            /** @description An atomic batch aborted at a failed operation (nothing applied), or the Idempotency-Key was first used with another body */
             409: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is too large. */
+            /** @description The body is larger than the service accepts */
             413: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request is not valid; see details.errors. */
+            /** @description A body that is not application/json */
+            415: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter, header or body field is not valid; every bad field is listed */
             422: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The service is temporarily unavailable; retry shortly. */
+            /** @description Too many requests for this user */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unexpected failure, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable or overloaded */
             503: {
                 headers: {
+                    /** @description The request's id (the client's X-Request-ID when it sent a usable one); also in the logs */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
