@@ -3,6 +3,8 @@ import { apiError } from "./errors.js";
 import type { paths } from "./schema.js";
 import { type TokenProvider, userIdOf } from "./token.js";
 import type {
+  BatchOperation,
+  BatchResult,
   ChangesPage,
   ChangesQuery,
   IfMatch,
@@ -29,6 +31,13 @@ export interface ClientOptions {
 export interface WriteOptions {
   /** Write only over this version: sends `If-Match`; a newer task on the server is a PreconditionFailedError. */
   ifMatch?: IfMatch;
+}
+
+export interface BatchOptions {
+  /** The first failure undoes the whole batch: a 409 BATCH_ABORTED ApiError whose details name the operation. */
+  atomic?: boolean;
+  /** A repeat with the same key and body answers the first answer again and runs nothing. */
+  idempotencyKey?: string;
 }
 
 export interface CreateOptions {
@@ -184,6 +193,20 @@ export function createTaskClient(options: ClientOptions) {
           headers: { ...request.headers, ...ifMatchHeader(write) },
         }),
       );
+    },
+
+    /** 1 to 100 operations in order, in one transaction; one result per operation (its own status, task or error). */
+    async batch(operations: BatchOperation[], batch: BatchOptions = {}): Promise<BatchResult[]> {
+      const { userId, headers } = await authorize();
+      const extra = batch.idempotencyKey === undefined ? {} : { "Idempotency-Key": batch.idempotencyKey };
+      const body = unwrap(
+        await http.POST("/api/{user_id}/tasks/batch", {
+          params: { path: { user_id: userId } },
+          body: { operations, ...(batch.atomic === undefined ? {} : { atomic: batch.atomic }) },
+          headers: { ...headers, ...extra },
+        }),
+      );
+      return body.data;
     },
 
     async delete(id: string, write?: WriteOptions): Promise<void> {

@@ -1,5 +1,5 @@
 export { createTaskClient, etagOf } from "./client.js";
-export type { Authorization, ClientOptions, CreateOptions, TaskClient, WriteOptions } from "./client.js";
+export type { Authorization, BatchOptions, ClientOptions, CreateOptions, TaskClient, WriteOptions } from "./client.js";
 export { ApiError, PreconditionFailedError, apiError } from "./errors.js";
 export type { ErrorEnvelope } from "./errors.js";
 export { liveEvents, liveSync } from "./live.js";

@@ -132,6 +132,31 @@ describe("task client", { skip: MISSING }, () => {
     assert.deepEqual([notSibling.status, Object.keys(notSibling.fieldErrors)], [422, ["after_id"]]);
   });
 
+  it("runs a batch, and an atomic one that fails changes nothing", async () => {
+    const client = clientFor(newUser());
+    const id = randomUUID();
+    const results = await client.batch(
+      [
+        { op: "create", data: { id, title: "made offline" } },
+        { op: "update", id, data: { title: "edited offline" } },
+        { op: "complete", id },
+        { op: "delete", id: randomUUID() },
+      ],
+      { idempotencyKey: randomUUID() },
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [201, 200, 200, 404],
+    );
+    assert.equal((await client.get(id)).task.title, "edited offline");
+    const aborted = await rejectsWith(
+      client.batch([{ op: "update", id, data: { title: "never" } }, { op: "delete", id: randomUUID() }], { atomic: true }),
+      ApiError,
+    );
+    assert.deepEqual([aborted.status, aborted.code, aborted.details?.["index"]], [409, "BATCH_ABORTED", 1]);
+    assert.equal((await client.get(id)).task.title, "edited offline");
+  });
+
   it("throws one error class carrying the envelope", async () => {
     const user = newUser();
     const client = clientFor(user);
