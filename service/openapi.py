@@ -85,6 +85,13 @@ AGREEMENT = {
         {"properties": {"status": {"enum": ["pending", "in_progress"]}, "completed": {"const": False}}},
     ]
 }
+# What no JSON Schema keyword states: the rule's cross-part checks, and the due date a recurrence needs.
+RECURRENCE_RULES = (
+    "How the task repeats; null: it does not. Needs a due_date (in the same body, or for PATCH the stored "
+    "one). The rule takes each part at most once, COUNT or UNTIL but not both, BYDAY ordinals only with "
+    "FREQ=MONTHLY, no BYMONTHDAY with FREQ=WEEKLY, and day filters some date can meet; case and an RRULE: "
+    "prefix are ignored. A rule or zone the service refuses is a 422 naming the field."
+)
 HEADER_RULES: dict[str, dict[str, Any]] = {
     "Idempotency-Key": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"},
     # Any value is well-formed: `*` and `"<version>"` (or `W/"<version>"`) can match, anything else is 412.
@@ -163,18 +170,33 @@ def _complete_body(body: dict[str, Any], kind: str, schemas: dict[str, Any]) -> 
     schema["additionalProperties"] = False
     properties = schema["properties"]
     for name, field in list(properties.items()):
-        properties[name] = {**_only(field), **FIELD_RULES.get(name, {})}
+        properties[name] = {**_only(field, keep_null=True), **FIELD_RULES.get(name, {})}
+    if "recurrence" in properties:
+        _complete_recurrence(properties["recurrence"], schemas)
     if {"status", "completed"} <= properties.keys():
         schema.update(AGREEMENT)
     if kind == "patch":
         schema["minProperties"] = 1
 
 
-def _only(schema: dict[str, Any]) -> dict[str, Any]:
-    """`X` for Litestar's `oneOf: [X]` (from `X | UNSET`) and `oneOf: [X, null]` of a body's top level."""
+def _complete_recurrence(field: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """The recurrence object refuses unknown keys, as its struct does; `null` (no recurrence) stays allowed."""
+    arms = field.get("oneOf", [field])
+    for arm in arms:
+        if "$ref" in arm:
+            schemas[arm["$ref"].rsplit("/", 1)[1]]["additionalProperties"] = False
+    if {"type": "null"} not in arms:  # Litestar drops the null of `Recurrence | UnsetType | None`
+        field.clear()
+        field["oneOf"] = [*arms, {"type": "null"}]
+    field["description"] = RECURRENCE_RULES
+
+
+def _only(schema: dict[str, Any], *, keep_null: bool = False) -> dict[str, Any]:
+    """`X` for Litestar's `oneOf: [X]` (from `X | UNSET`) and `oneOf: [X, null]` of a body's top level
+    (a field keeps its null arm: `keep_null`)."""
     arms = schema.get("oneOf")
     if arms is None:
         return schema
     rest = {k: v for k, v in schema.items() if k != "oneOf"}
-    kept = [arm for arm in arms if arm != {"type": "null"}] if "$ref" in arms[0] else arms
+    kept = [arm for arm in arms if arm != {"type": "null"}] if "$ref" in arms[0] and not keep_null else arms
     return {**kept[0], **rest} if len(kept) == 1 else schema

@@ -178,3 +178,17 @@ async def test_the_documented_request_examples_are_accepted(client: AsyncTestCli
             url = f"/api/{user}/tasks/{path.format(task_id=task_id)}"
             response = await client.request(method.upper(), url, json=example["value"], headers=auth(user))
             assert response.status_code == 200, (method, path, response.text)
+
+
+async def test_recurrence_rules(client: AsyncTestClient[Litestar], user: str) -> None:
+    """`recurrence: null` (stop repeating) is valid, as the service says; an unknown key in it is not."""
+    document = await openapi(client)
+    post = document["paths"]["/api/{user_id}/tasks"]["post"]["requestBody"]["content"]["application/json"]
+    schema = validator(post["schema"], document)
+    due = "2026-03-01T17:00:00Z"
+    plain = {"title": "t", "due_date": due, "recurrence": None}
+    stray = {**plain, "recurrence": {"rule": "FREQ=DAILY", "every": 2}}
+    assert schema.is_valid(plain) and not schema.is_valid(stray)
+    accepted = await client.post(f"/api/{user}/tasks", json=plain, headers=auth(user))
+    refused = await client.post(f"/api/{user}/tasks", json=stray, headers=auth(user))
+    assert (accepted.status_code, refused.status_code) == (201, 422), refused.text

@@ -264,7 +264,8 @@ export interface components {
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
-            recurrence?: components["schemas"]["CreateTaskTaskCreate_0RecurrenceRequestBody"];
+            /** @description How the task repeats; null: it does not. Needs a due_date (in the same body, or for PATCH the stored one). The rule takes each part at most once, COUNT or UNTIL but not both, BYDAY ordinals only with FREQ=MONTHLY, no BYMONTHDAY with FREQ=WEEKLY, and day filters some date can meet; case and an RRULE: prefix are ignored. A rule or zone the service refuses is a 422 naming the field. */
+            recurrence?: components["schemas"]["CreateTaskTaskCreate_0RecurrenceRequestBody"] | null;
             /**
              * Format: uuid
              * @description optional id chosen by the client; 409 TASK_EXISTS when the user already has it (even deleted)
@@ -352,7 +353,8 @@ export interface components {
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
-            recurrence?: components["schemas"]["PatchTaskTaskPatch_0RecurrenceRequestBody"];
+            /** @description How the task repeats; null: it does not. Needs a due_date (in the same body, or for PATCH the stored one). The rule takes each part at most once, COUNT or UNTIL but not both, BYDAY ordinals only with FREQ=MONTHLY, no BYMONTHDAY with FREQ=WEEKLY, and day filters some date can meet; case and an RRULE: prefix are ignored. A rule or zone the service refuses is a 422 naming the field. */
+            recurrence?: components["schemas"]["PatchTaskTaskPatch_0RecurrenceRequestBody"] | null;
         } | unknown | {
             /** @constant */
             status?: "completed";
@@ -440,7 +442,8 @@ export interface components {
             tags?: string[];
             /** @description one of the user's live top-level tasks (not the task itself), or null for a top-level task */
             parent_id?: string | null;
-            recurrence?: components["schemas"]["ReplaceTaskTaskReplace_0RecurrenceRequestBody"];
+            /** @description How the task repeats; null: it does not. Needs a due_date (in the same body, or for PATCH the stored one). The rule takes each part at most once, COUNT or UNTIL but not both, BYDAY ordinals only with FREQ=MONTHLY, no BYMONTHDAY with FREQ=WEEKLY, and day filters some date can meet; case and an RRULE: prefix are ignored. A rule or zone the service refuses is a 422 naming the field. */
+            recurrence?: components["schemas"]["ReplaceTaskTaskReplace_0RecurrenceRequestBody"] | null;
         } | unknown | {
             /** @constant */
             status?: "completed";
