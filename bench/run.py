@@ -9,7 +9,8 @@
 7. Batches, 1 worker: 100 creates as one POST /tasks/batch against 100 single POSTs (bench/lib/batch.py).
 
 `python bench/run.py live` runs only step 6, `python bench/run.py batch` only step 7 (each with its own
-users), for a quick look.
+users), `python bench/run.py core` steps 1 to 4 without the rest, for a quick look. BENCH_SCENARIOS (a comma
+list, e.g. `get-one,list-100`) and BENCH_WORKERS (`1`, `2` or `1,2`) narrow a run while iterating.
 With BENCH_BASELINE=<git revision>, the write scenarios also run (1 worker, right after step 3) against the
 service as it was at that revision, checked out into a temporary git worktree: a same-run comparison.
 
@@ -224,6 +225,15 @@ def run_pgbench(bench: Bench) -> drive.Result:
     return result
 
 
+def chosen(variable: str, every: tuple[str, ...]) -> tuple[str, ...]:
+    """The members of `every` named in the comma list `variable` (all of them when it is unset)."""
+    named = {part.strip() for part in os.environ.get(variable, "").split(",") if part.strip()}
+    unknown = named - set(every)
+    if unknown:
+        raise SystemExit(f"{variable}: unknown {', '.join(sorted(unknown))}; choose from {', '.join(every)}")
+    return tuple(item for item in every if not named or item in named)
+
+
 def run_workers(bench: Bench, workers: int) -> None:
     """The floor, then (1 worker) pgbench, then every scenario against the service."""
     print(f"\n{workers} worker(s):", flush=True)
@@ -232,7 +242,7 @@ def run_workers(bench: Bench, workers: int) -> None:
     if workers == 1:
         bench.results.append(run_pgbench(bench))
     with service(bench, workers) as url:
-        for scenario in SCENARIOS:
+        for scenario in chosen("BENCH_SCENARIOS", SCENARIOS):
             bench.results.append(measure(bench, url, scenario, workers))
 
 
@@ -256,7 +266,9 @@ def run_baseline(bench: Bench, revision: str) -> None:
     """
     print(f"\nbaseline {revision} (1 worker):", flush=True)
     with checkout(revision) as root, service(bench, 1, root) as url:
-        for scenario in BASELINE_SCENARIOS:
+        for scenario in chosen("BENCH_SCENARIOS", SCENARIOS):
+            if scenario not in BASELINE_SCENARIOS:
+                continue
             result = measure(bench, url, scenario, 1)
             result.scenario = f"{scenario}@base"
             bench.results.append(result)
@@ -341,8 +353,8 @@ def finish(bench: Bench) -> Path:
 
 def main() -> int:
     only = sys.argv[1] if sys.argv[1:] else None
-    if sys.argv[2:] or only not in (None, "live", "batch"):
-        print("usage: python bench/run.py [live | batch]", file=sys.stderr)
+    if sys.argv[2:] or only not in (None, "live", "batch", "core"):
+        print("usage: python bench/run.py [live | batch | core]", file=sys.stderr)
         return 2
     try:
         duration = float(os.environ.get("BENCH_DURATION", "10"))
@@ -370,14 +382,17 @@ def main() -> int:
             "pgbench": {"clients": drive.CONNECTIONS, "jobs": drive.PGBENCH_JOBS, "mode": "prepared"},
             "service_env": {"DB_POOL_MAX_SIZE": 20, "LOG_LEVEL": "INFO"},
         }
-        if only is None:
+        if only in (None, "core"):
+            workers = chosen("BENCH_WORKERS", ("1", "2"))
             with service(bench, 1) as url:
                 seed_data(bench, url)
-            run_workers(bench, 1)
+            if "1" in workers:
+                run_workers(bench, 1)
             if baseline := os.environ.get("BENCH_BASELINE", "").strip():
                 bench.meta["baseline"] = baseline
                 run_baseline(bench, baseline)
-            run_workers(bench, 2)
+            if "2" in workers:
+                run_workers(bench, 2)
         if only in (None, "live"):
             run_live(bench)
         if only in (None, "batch"):
