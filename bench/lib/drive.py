@@ -33,14 +33,17 @@ class Result:
     bytes_per_request: float | None = None  # response bytes (headers included) per request: a sanity check
     vs_floor: float | None = None
     rows: int | None = None  # rows in the tasks table when it ran
+    connections: int = CONNECTIONS  # requests in flight (wrk's -c, pgbench's -c)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def run_wrk(url: str, scenario: str, data: Path, seconds: float, workers: int) -> Result:
+def run_wrk(
+    url: str, scenario: str, data: Path, seconds: float, workers: int, connections: int = CONNECTIONS
+) -> Result:
     command = [
-        "wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", WRK_TIMEOUT,
+        "wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", WRK_TIMEOUT,
         "-s", str(LUA), url, "--", scenario, str(data),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)  # noqa: S603
@@ -61,6 +64,7 @@ def run_wrk(url: str, scenario: str, data: Path, seconds: float, workers: int) -
         statuses={str(k): int(v) for k, v in raw["statuses"].items()},
         socket_errors=sockets,
         bytes_per_request=raw["bytes"] / max(1, raw["requests"]),
+        connections=connections,
     )
 
 

@@ -6,26 +6,26 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.lib.drive import Result
+from bench.lib.drive import CONNECTIONS, Result
 
 SCALE_SCENARIOS = ("get-one", "list-100")
 
 
 def with_floor_ratios(results: list[Result]) -> None:
-    """vs_floor = req/s / the floor's req/s at the same worker count."""
+    """vs_floor = req/s / the floor's req/s at the same worker count (and the floor's 100 connections)."""
     floors = {r.workers: r.rps for r in results if r.scenario == "http-floor"}
     for r in results:
-        if r.workers in floors and r.scenario != "http-floor":
+        if r.workers in floors and r.scenario != "http-floor" and r.connections == CONNECTIONS:
             r.vs_floor = r.rps / floors[r.workers]
 
 
 def worker_scaling(results: list[Result]) -> list[dict[str, Any]]:
     """2-worker req/s / 1-worker req/s per scenario (the floor included)."""
-    one = {r.scenario: r for r in results if r.workers == 1}
+    one = {r.scenario: r for r in results if r.workers == 1 and r.connections == CONNECTIONS}
     return [
         {"scenario": r.scenario, "rps_1": one[r.scenario].rps, "rps_2": r.rps, "ratio": r.rps / one[r.scenario].rps}
         for r in results
-        if r.workers == 2 and r.scenario in one
+        if r.workers == 2 and r.scenario in one and r.connections == CONNECTIONS
     ]
 
 
@@ -65,19 +65,16 @@ def comparisons(results: list[Result]) -> list[dict[str, Any]]:
     ]
 
 
-def print_comparisons(compared: list[dict[str, Any]]) -> None:
-    if compared:
-        print(f"\n{'1 worker':<16}{'against':<14}{'req/s ratio':>12}{'bound':>8}")
-        for c in compared:
-            verdict = "" if c["ratio"] >= c["at_least"] else "  below the bound"
-            print(f"{c['scenario']:<16}{c['against']:<14}{c['ratio']:12.2f}{c['at_least']:8.2f}{verdict}")
+def label(r: Result) -> str:
+    """The scenario, with its connections when they are not the usual 100 (list-1000 c10)."""
+    return r.scenario if r.connections == CONNECTIONS else f"{r.scenario} c{r.connections}"
 
 
 def _row(r: Result) -> str:
     workers = "-" if r.workers is None else str(r.workers)
     rate = f"{r.rps:9.0f}" + (" tx/s" if r.workers is None else "     ")
     ratio = "" if r.vs_floor is None else f"{r.vs_floor:8.1%}"
-    return f"{r.scenario:<16}{workers:>7} {rate}{r.p50_ms:8.2f}{r.p95_ms:8.2f}{r.p99_ms:8.2f}{r.errors:8d}  {ratio}"
+    return f"{label(r):<16}{workers:>7} {rate}{r.p50_ms:8.2f}{r.p95_ms:8.2f}{r.p99_ms:8.2f}{r.errors:8d}  {ratio}"
 
 
 def print_tables(results: list[Result], scale: list[dict[str, Any]], scaling: list[dict[str, Any]]) -> None:
@@ -100,9 +97,10 @@ def print_tables(results: list[Result], scale: list[dict[str, Any]], scaling: li
 
 
 def write_json(path: Path, meta: dict[str, Any], results: list[Result], scale: list[dict[str, Any]],
-               scaling: list[dict[str, Any]]) -> None:  # fmt: skip
+               scaling: list[dict[str, Any]], targets: list[dict[str, Any]]) -> None:  # fmt: skip
     document = {
         **meta,
+        "targets": targets,
         "results": [r.as_json() for r in results],
         "scale_check": scale,
         "worker_scaling": scaling,
