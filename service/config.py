@@ -12,6 +12,8 @@ import msgspec
 import msgspec.inspect
 from msgspec import Meta
 
+from service import cpus
+
 MIN_SECRET_BYTES = 32
 
 
@@ -30,7 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     migrations_database_url: str | None = None
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=1)] = 8000
-    web_concurrency: Annotated[int, Meta(ge=1)] = 1
+    # Unset: the CPUs this process may use, the container's quota first (service/cpus.py).
+    web_concurrency: Annotated[int, Meta(ge=1)] = msgspec.field(default_factory=cpus.available)
     jwt_secret: str | None = None
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None

@@ -69,7 +69,9 @@ class Server:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_file = log_file
-        settings = {"JWT_SECRET": SECRET, "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", **variables}
+        # One worker unless a test asks for more: per-process limits (streams, rate counts) stay predictable.
+        defaults = {"JWT_SECRET": SECRET, "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "1"}
+        settings = defaults | variables
         env = service_env(DATABASE_URL=database_url, PORT=str(self.port), **settings)
         with log_file.open("wb") as stderr:
             self.process = subprocess.Popen(

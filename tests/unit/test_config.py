@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from service import cpus
 from service.config import VARIABLES, ConfigError, Settings, from_env
 
 SECRET = "s" * 40
@@ -51,7 +52,7 @@ def test_defaults() -> None:
     settings = from_env({"JWT_SECRET": SECRET})
     assert settings == Settings(jwt_secret=SECRET)
     assert settings.database_url is None
-    assert (settings.host, settings.port, settings.web_concurrency) == ("127.0.0.1", 8000, 1)
+    assert (settings.host, settings.port, settings.web_concurrency) == ("127.0.0.1", 8000, cpus.available())
     assert settings.jwt_jwks_url is None and settings.jwt_issuer is None and settings.jwt_audience is None
     assert (settings.jwt_user_claim, settings.jwt_leeway_seconds) == ("sub", 30)
     assert settings.cors_origins == ()
