@@ -150,9 +150,8 @@ def service(bench: Bench, workers: int, root: Path = ROOT, **settings: str) -> I
         PORT=str(port),
         WEB_CONCURRENCY=str(workers),
         LOG_LEVEL="INFO",  # as in production: one JSON access line per request (to the log file)
-        # 20 connections per worker, not the default 10: with 100 requests in flight, the slow ones (list-1000)
-        # would wait past the 5 s pool timeout (503) far more often; and many more backends than that only
-        # take turns on the same 2 cores.
+        # 20 connections per worker, not the default 10: with 100 requests in flight, fewer of them wait in line
+        # for a connection; many more backends than that only take turns on the same 2 cores.
         DB_POOL_MAX_SIZE="20",
         **settings,
     )
