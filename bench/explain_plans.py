@@ -1,4 +1,4 @@
-"""EXPLAIN (ANALYZE, BUFFERS) of every list shape and the count over 1,000,000 seeded tasks.
+"""EXPLAIN (ANALYZE, BUFFERS) of every list shape (its count included) over 1,000,000 seeded tasks.
 
     python bench/explain_plans.py [DATABASE_URL]
 

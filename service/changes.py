@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 
 from service.feed import DEFAULT_LIMIT, MAX_LIMIT, ChangesEnvelope, page, parse_feed_query
 from service.feed_cursors import FeedCursorCodec
+from service.task_json import json_response
 from service.tasks import UserId, gateway_of
 
 FeedCursor = Annotated[
@@ -53,4 +54,4 @@ class ChangesController(Controller):
         codec: FeedCursorCodec = request.app.state.feed_cursors
         query = parse_feed_query(user_id, request.query_params, codec)
         read = await gateway_of(state).read_changes(user_id, query)
-        return Response(page(user_id, query, read, codec))
+        return json_response(page(user_id, query, read, codec))

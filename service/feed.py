@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -17,6 +18,7 @@ from litestar.datastructures import MultiDict
 from service.errors import FieldError, SyncCursorExpired, ValidationFailed
 from service.feed_cursors import FeedCursorCodec, FeedPosition
 from service.schemas import Task
+from service.task_json import array
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
@@ -48,14 +50,33 @@ class ChangesEnvelope(msgspec.Struct, frozen=True, kw_only=True):
     meta: ChangesMeta
 
 
-@dataclass(frozen=True, slots=True)
-class FeedRead:
-    """What one read of the feed saw, in one snapshot: the counter, the purge horizon, and the changes
-    after the position in order (at most limit + 1, the extra one only telling that more follow)."""
+class ChangesJson(msgspec.Struct, frozen=True):
+    """Changes with its tasks and tombstones as JSON text (service.task_json)."""
+
+    changed: msgspec.Raw
+    deleted: msgspec.Raw
+
+
+class ChangesEnvelopeJson(msgspec.Struct, frozen=True, kw_only=True):
+    """ChangesEnvelope with its changes as JSON text: the body the route sends."""
+
+    status: str = "success"
+    data: ChangesJson
+    meta: ChangesMeta
+
+
+class FeedRead(NamedTuple):
+    """What one read of the feed (sync/changes) saw, in one snapshot: the counter, the purge horizon, the page's
+    tasks and tombstones as JSON one a line, how many changes it read (one beyond the page when more follow),
+    and where the page ends."""
 
     head: int
     horizon: int
-    changes: list[tuple[int, Task | Tombstone]]
+    fetched: int
+    changed: str
+    deleted: str
+    last_seq: int | None
+    last_id: UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,25 +114,22 @@ def parse_feed_query(user_id: str, params: MultiDict[str], codec: FeedCursorCode
     return FeedQuery(None if cursor is None else codec.decode(user_id, cursor), limit)
 
 
-def page(user_id: str, query: FeedQuery, read: FeedRead, codec: FeedCursorCodec) -> ChangesEnvelope:
+def page(user_id: str, query: FeedQuery, read: FeedRead, codec: FeedCursorCodec) -> ChangesEnvelopeJson:
     """The page the client gets, or 410 when the position is older than the purge horizon."""
     position = query.position
     if position is not None and _expired(position, read):
         raise SyncCursorExpired()
-    changes = read.changes[: query.limit]
-    has_more = len(read.changes) > query.limit
+    has_more = read.fetched > query.limit
     full_sync = position is None or position.full_sync
     if has_more:
-        seq, last = changes[-1]
+        assert read.last_seq is not None  # the page is full: sync/changes names its last change
         walk_head = (read.head if position is None else position.walk_head) if full_sync else None
-        following = FeedPosition(seq, last.id, walk_head)
+        following = FeedPosition(read.last_seq, read.last_id, walk_head)
     else:
         # Every change up to the counter is sent: the next walk, full sync or not, goes on from there.
         following = FeedPosition(read.head)
-    changed = [change for _, change in changes if isinstance(change, Task)]
-    deleted = [change for _, change in changes if isinstance(change, Tombstone)]
     meta = ChangesMeta(next_cursor=codec.encode(user_id, following), has_more=has_more, full_sync=full_sync)
-    return ChangesEnvelope(data=Changes(changed=changed, deleted=deleted), meta=meta)
+    return ChangesEnvelopeJson(data=ChangesJson(array(read.changed), array(read.deleted)), meta=meta)
 
 
 def _expired(position: FeedPosition, read: FeedRead) -> bool:

@@ -26,12 +26,13 @@ from service.errors import (
     Unavailable,
     ValidationFailed,
 )
-from service.feed import FeedQuery, FeedRead, Tombstone
+from service.feed import FeedQuery, FeedRead
 from service.list_sql import SORTS, render
 from service.listing import ListQuery
 from service.notices import Notices
 from service.schemas import DELETION, Task, TaskChange, TaskCreate, TaskMove
 from service.statements import STATEMENTS, Statement
+from service.task_json import PageText, TaskText
 
 log = logging.getLogger("service.gateway")
 
@@ -39,7 +40,6 @@ PING = STATEMENTS["system/ping"]
 CREATE_TASK = STATEMENTS["tasks/create"]
 GET_TASK = STATEMENTS["tasks/get"]
 LIST_TASKS = STATEMENTS["tasks/list"]
-COUNT_TASKS = STATEMENTS["tasks/count"]
 FIND_IDEMPOTENT = STATEMENTS["tasks/find_idempotent"]
 UPDATE_TASK = STATEMENTS["tasks/update"]
 LOCK_TASK = STATEMENTS["tasks/lock"]
@@ -216,6 +216,13 @@ class Gateway:
         async with self._connection() as connection:
             return await connection.fetchrow(statement.text, user_id, *params)
 
+    async def _one_row(self, text: str, user_id: str, *params: Any) -> asyncpg.Record:
+        """The row of a statement that always returns exactly one (an aggregate without GROUP BY)."""
+        async with self._connection() as connection:
+            row = await connection.fetchrow(text, user_id, *params)
+        assert row is not None
+        return row
+
     @asynccontextmanager
     async def _locked(self, user_id: str) -> AsyncIterator[PoolConnectionProxy]:
         """A transaction holding the user's counter lock: what its statements read stays true until commit."""
@@ -255,17 +262,7 @@ class Gateway:
 
     async def read_changes(self, user_id: str, query: FeedQuery) -> FeedRead:
         """The counter, the horizon and the changes after the query's position, in one snapshot."""
-        async with self._connection() as connection:
-            rows = await connection.fetch(CHANGES.text, user_id, *query.after(), query.limit + 1)
-        head, horizon = rows[0]["head"], rows[0]["horizon"]
-        changes: list[tuple[int, Task | Tombstone]] = []
-        for row in rows:
-            if row["id"] is None:
-                break  # no change after the position: the one row carries the counter only
-            deleted = row["deleted_at"]
-            change = Task(*row[4:]) if deleted is None else Tombstone(row["id"], row["version"], deleted)
-            changes.append((row["change_seq"], change))
-        return FeedRead(head, horizon, changes)
+        return FeedRead(*await self._one_row(CHANGES.text, user_id, *query.after(), query.limit))
 
     async def purge_candidates(self, deleted_before: datetime) -> list[str]:
         """Every user holding a tombstone deleted before the cutoff (a system statement: it reads across users)."""
@@ -309,21 +306,18 @@ class Gateway:
             raise TaskExists()
         raise ordering.bad_parent()
 
-    async def get_task(self, user_id: str, task_id: UUID) -> Task:
+    async def get_task(self, user_id: str, task_id: UUID) -> TaskText:
         row = await self._one(GET_TASK, user_id, task_id)
         if row is None:
             raise TaskNotFound()
-        return Task(*row)
+        return TaskText(*row)
 
-    async def list_tasks(self, user_id: str, query: ListQuery) -> tuple[list[Task], int, bool]:
-        """One page, the total for the filters, and whether another page follows (one row fetched beyond it)."""
-        given = query.given()
-        text = list_text(query.sort, query.after is None, given)
+    async def list_tasks(self, user_id: str, query: ListQuery) -> PageText:
+        """One page (and one task beyond it, when another page follows) and the total for the filters."""
+        text = list_text(query.sort, query.after is None, query.given())
         after_key, after_id = query.after or (None, None)
-        async with self._connection() as connection:
-            rows = await connection.fetch(text, user_id, *query.filters(), after_key, after_id, query.limit + 1)
-            total = await connection.fetchval(count_text(given), user_id, *query.filters())
-        return [Task(*row) for row in rows[: query.limit]], int(total), len(rows) > query.limit
+        row = await self._one_row(text, user_id, *query.filters(), after_key, after_id, query.limit + 1)
+        return PageText(*row)
 
     async def update_task(self, user_id: str, task_id: UUID, change: TaskChange, *, if_match: int | None) -> Task:
         """The task after the change (or as it is, when the change changes nothing); 404, 412 or 422 otherwise.
@@ -446,8 +440,3 @@ class Transaction(Gateway):
 def list_text(sort: str, first_page: bool, given: frozenset[str]) -> str:
     """tasks/list for one sort, page and set of filters: one prepared statement per shape in use."""
     return render(LIST_TASKS.text, given, SORTS[sort], first_page=first_page)
-
-
-@functools.lru_cache(maxsize=64)
-def count_text(given: frozenset[str]) -> str:
-    return render(COUNT_TASKS.text, given)

@@ -1,4 +1,4 @@
-"""The SQL fragments of tasks/list and tasks/count: a condition per filter, a keyset pair per sort.
+"""The SQL fragments of tasks/list: a condition per filter, a keyset pair per sort.
 
 The statements vary only by these fixed, reviewed fragments; request text only ever travels as bind
 parameters. Each filter's parameter has a fixed number ($2..$9), the keyset position is $10 (key)
@@ -66,6 +66,8 @@ class Sort:
     after: str  # keyset condition: strictly after ($10 key, $11 id) in this order
     order: str
     first: str  # the first page: $10 and $11 are null (typed, so the statement still prepares)
+    page_key: str  # the expression the page is ordered by, selected as `page_key`
+    page_order: str  # the same order over the page's rows, for the aggregate that joins them
 
 
 def _sort(key: str, descending: bool) -> Sort:
@@ -79,6 +81,9 @@ def _sort(key: str, descending: bool) -> Sort:
         after=f"({expression}, id) {op} ({bound}, $11::uuid)",
         order=f"{expression} {direction}, id {direction}",
         first=f"($10::{column.cast} IS NULL AND $11::uuid IS NULL)",
+        page_key=expression,
+        # Over the ordered page's own columns, so PostgreSQL sees the rows arrive in this order already.
+        page_order=f"task.page_key {direction}, task.id {direction}",
     )
 
 
@@ -103,11 +108,12 @@ _SLOT = re.compile(r"\{\w+\}")
 
 
 def render(template: str, given: frozenset[str], sort: Sort | None = None, *, first_page: bool = True) -> str:
-    """A list or count template with its slots filled in: only ever the reviewed constants above."""
+    """A list template with its slots filled in: only ever the reviewed constants above."""
     conditions = "\n  AND ".join(FILTERS[name][0 if name in given else 1] for name in FILTERS)
     text = template.replace("{filters}", conditions)
     if sort is not None:
         text = text.replace("{after}", sort.first if first_page else sort.after).replace("{order}", sort.order)
+        text = text.replace("{page_key}", sort.page_key).replace("{page_order}", sort.page_order)
     if (slot := _SLOT.search(text)) is not None:
         raise ValueError(f"{slot.group(0)} is left unfilled")
     return text

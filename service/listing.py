@@ -46,7 +46,7 @@ class ListQuery:
     after: tuple[Any, UUID] | None = field(default=None)
 
     def filters(self) -> tuple[Any, ...]:
-        """Bind parameters $2..$9, shared by tasks/list and tasks/count."""
+        """Bind parameters $2..$9 of tasks/list, shared by its page and its total."""
         return (
             self.statuses,
             self.priorities,

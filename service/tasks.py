@@ -30,6 +30,7 @@ from service.schemas import (
     TaskPatch,
     TaskReplace,
 )
+from service.task_json import TaskJson, TaskListJson, json_response
 
 # ETags are never equal to this, so a malformed If-Match fails as a precondition, after the 404 check.
 _NO_VERSION_MATCHES = -1
@@ -65,7 +66,11 @@ def body_digest(raw: bytes) -> bytes:
 
 
 def etag(task: Task) -> str:
-    return f'"{task.version}"'
+    return etag_of(task.version)
+
+
+def etag_of(version: int) -> str:
+    return f'"{version}"'
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -76,11 +81,12 @@ def parse_if_match(value: str | None) -> int | None:
     return int(tag) if tag.isascii() and tag.isdigit() and len(tag) < 10 else _NO_VERSION_MATCHES
 
 
-def none_match(value: str | None, task: Task) -> bool:
+def none_match(value: str | None, tag: str) -> bool:
+    """Whether If-None-Match names the entity tag `tag` (weak or strong), or is `*`."""
     if value is None:
         return False
     tags = {t.strip().removeprefix("W/") for t in value.split(",")}
-    return "*" in tags or etag(task) in tags
+    return "*" in tags or tag in tags
 
 
 # -- the write routes' rules, shared with the batch (each operation follows its single route) ------------
@@ -165,10 +171,11 @@ class TaskController(Controller):
         # Parsed from the raw query string: repeated, unknown and non-UTF-8 parameters are 422 too.
         codec: CursorCodec = request.app.state.cursors
         query = codec.decode(user_id, parse_list_query(request.scope["query_string"]))
-        tasks, total, more = await gateway_of(state).list_tasks(user_id, query)
-        next_cursor = codec.encode(user_id, query, tasks[-1]) if more else None
-        meta = ListMeta(total=total, limit=query.limit, next_cursor=next_cursor)
-        return Response(TaskListEnvelope(data=tasks, meta=meta))
+        page = await gateway_of(state).list_tasks(user_id, query)
+        tasks, last = page.split(query.limit)
+        next_cursor = None if last is None else codec.encode(user_id, query, last)
+        meta = ListMeta(total=page.total, limit=query.limit, next_cursor=next_cursor)
+        return json_response(TaskListJson(data=tasks, meta=meta))
 
     @post(
         summary="Create a task",
@@ -202,9 +209,10 @@ class TaskController(Controller):
         if_none_match: IfNoneMatch = None,
     ) -> Response[TaskEnvelope]:
         task = await gateway_of(state).get_task(user_id, parse_task_id(task_id))
-        if none_match(if_none_match, task):
-            return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": etag(task)})  # type: ignore[arg-type]
-        return task_response(task)
+        tag = etag_of(task.version)
+        if none_match(if_none_match, tag):
+            return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": tag})  # type: ignore[arg-type]
+        return json_response(TaskJson(data=msgspec.Raw(task.task)), {"ETag": tag})
 
     @put(
         "/{task_id:str}",

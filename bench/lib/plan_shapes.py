@@ -15,7 +15,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from service.gateway import count_text, list_text
+from service.gateway import list_text
 from service.list_sql import DEFAULT_SORT, SORTS, given_of
 
 TARGET = "explain_target"
@@ -95,9 +95,9 @@ def middle_key(
 def shapes(
     connection: psycopg.Connection[Any], offset: int, *, every_filter: bool
 ) -> Iterator[tuple[str, str, tuple[Any, ...]]]:
-    """(label, statement text, parameters): every sort's first and next page and the count, without filters;
+    """(label, statement text, parameters): every sort's first and next page (its total included), without filters;
     with `every_filter`, every one of those under each filter, and the next pages that start after a task
-    without a due date; else each filter on the default first page and the count."""
+    without a due date; else each filter on the default first page."""
     for filter_name, filters in FILTERS.items():
         given = given_of(filters)
         for sort in SORTS if every_filter or not given else [DEFAULT_SORT]:
@@ -111,7 +111,6 @@ def shapes(
                     page = f"next page after={after_key!r}" if next_page else "first page"
                     label = f"tasks/list sort={sort} {page} [{filter_name}]"
                     yield label, list_text(sort, not next_page, given), (TARGET, *filters, after_key, after_id, 101)
-        yield f"tasks/count [{filter_name}]", count_text(given), (TARGET, *filters)
 
 
 def explain(
