@@ -83,6 +83,8 @@ _UNAVAILABLE = (
 # The database's own last line of defence against a value the structs should already have refused.
 _INVALID = (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.StringDataRightTruncationError)
 _INVALID_MESSAGE = "A value breaks a rule of the task; check the fields against the API."
+# Outcomes of tasks/create and tasks/update that ask for the statement again, after sync/lock in a transaction.
+_UNDER_THE_LOCK = frozenset({"behind", "no_key", "recurs"})
 
 
 class _Connection(asyncpg.Connection):
@@ -278,33 +280,30 @@ class Gateway:
 
     async def create_task(self, user_id: str, data: TaskCreate, *, idempotency: Idempotency | None = None) -> Task:
         """A new task, last among its siblings; with an Idempotency-Key already claimed, the task it created
-        (or 404, or 409). Under the user's counter lock, so two creates never take the same position."""
+        (or 404, or 409). One statement, run again under the user's counter lock when it says it must be
+        (tasks/create), so two creates never take the same position."""
         key, digest = (idempotency.key, idempotency.digest) if idempotency else (None, None)
-        task_id, parent_id = data.chosen_id(), data.parent_id
-        created = prior = None
-        async with self._locked(user_id) as connection:
-            place = await _placement(connection, user_id, parent_id, task_id)
-            allowed = place["parent_ok"] and not place["taken"]
-            if allowed:
-                position = positions.between(place["last_position"], None)
-                binds = (*data.binds(), key, digest, task_id, parent_id, position)
-                created = await connection.fetchrow(CREATE_TASK.text, user_id, *binds)
-            if created is None and key is not None:
-                # A replay of the request that claimed the key answers as the first did, whatever changed since.
-                prior = await connection.fetchrow(FIND_IDEMPOTENT.text, user_id, key)
-        if created is not None:
-            return self._committed(user_id, created)
+        binds = (*data.binds(), key, digest, data.chosen_id(), data.parent_id)
+        row = await self._one(CREATE_TASK, user_id, *binds, None)
+        assert row is not None  # tasks/create always answers one row
+        if row["outcome"] in _UNDER_THE_LOCK:
+            async with self._locked(user_id) as connection:
+                row = await _create_keyed(connection, user_id, binds)
+        if row["outcome"] == "created":
+            return self._committed(user_id, row[2:])
+        # A replay of the request that claimed the key answers as the first did, whatever changed since.
+        prior = None if key is None else await self._one(FIND_IDEMPOTENT, user_id, key)
         if prior is not None:
             if prior["id"] is None:
                 raise TaskNotFound("The task created with this Idempotency-Key has been deleted.")
             if prior["request_hash"] != digest:
                 raise IdempotencyKeyReused()
             return Task(*list(prior.values())[1:])
-        if allowed:
-            raise Unavailable()  # a claimed key without its claim: only a rolled-back claim leaves that
-        if place["taken"]:
+        if row["outcome"] == "taken":
             raise TaskExists()
-        raise ordering.bad_parent()
+        if row["outcome"] == "bad_parent":
+            raise ordering.bad_parent()
+        raise Unavailable()  # a claimed key without its claim: only a rolled-back claim leaves that
 
     async def get_task(self, user_id: str, task_id: UUID) -> TaskText:
         row = await self._one(GET_TASK, user_id, task_id)
@@ -322,24 +321,16 @@ class Gateway:
     async def update_task(self, user_id: str, task_id: UUID, change: TaskChange, *, if_match: int | None) -> Task:
         """The task after the change (or as it is, when the change changes nothing); 404, 412 or 422 otherwise.
 
-        A change of status may cascade to subtasks or the parent, or complete a recurring task, and a
-        parent sent may move the task: those run under the user's counter lock (see sync/lock); any other
-        change is one statement."""
-        if change.status_if_completed is None and change.status_otherwise is None and not change.set_parent:
-            row = await self._one(UPDATE_TASK, user_id, task_id, if_match, *change, None)
+        One statement, unless it says a transaction holding the user's counter lock must run it (a change of
+        status that may cascade while another write committed, or completing a recurring task, whose next due
+        date Python computes), or a parent is sent (its place among the new siblings: tasks/placement)."""
+        if change.set_parent:
+            row = await self._update_locked(user_id, task_id, change, if_match, recurs=False)
         else:
-            async with self._locked(user_id) as connection:
-                position = None
-                if change.set_parent:
-                    place = await _placement(connection, user_id, change.parent_id, task_id)
-                    position = ordering.new_parent_position(place, change.parent_id, if_match)
-                row = await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position)
-                if row is not None and row["outcome"] == "recurs":
-                    # A recurring task completed: its next due date, computed from the task as locked now.
-                    locked = await connection.fetchrow(LOCK_TASK.text, user_id, task_id)
-                    assert locked is not None  # the statement above locked the live task in this transaction
-                    change = with_next_due(change, Locked(*locked))
-                    row = await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position)
+            row = await self._one(UPDATE_TASK, user_id, task_id, if_match, *change, None)
+            if row is not None and row["outcome"] in _UNDER_THE_LOCK:
+                recurs = row["outcome"] == "recurs"
+                row = await self._update_locked(user_id, task_id, change, if_match, recurs=recurs)
         if row is None:
             raise TaskNotFound()
         if row["outcome"] == "stale":
@@ -350,6 +341,28 @@ class Gateway:
         if row["outcome"] == "unchanged":
             return Task(*row[2:])
         return self._committed(user_id, row[1:])
+
+    async def _update_locked(
+        self, user_id: str, task_id: UUID, change: TaskChange, if_match: int | None, *, recurs: bool
+    ) -> asyncpg.Record | None:
+        """tasks/update after sync/lock, in one transaction: its snapshot then holds every earlier write of
+        the user, and nothing changes until it commits. A recurring task completed (`recurs`, or the answer
+        says so) gets its next due date computed from the task as locked now."""
+        async with self._locked(user_id) as connection:
+            position = None
+            if change.set_parent:
+                place = await _placement(connection, user_id, change.parent_id, task_id)
+                position = ordering.new_parent_position(place, change.parent_id, if_match)
+            row = None
+            if not recurs:
+                row = await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position)
+            if recurs or (row is not None and row["outcome"] == "recurs"):
+                locked = await connection.fetchrow(LOCK_TASK.text, user_id, task_id)
+                if locked is None:
+                    return None  # deleted since the first answer
+                change = with_next_due(change, Locked(*locked))
+                row = await connection.fetchrow(UPDATE_TASK.text, user_id, task_id, if_match, *change, position)
+        return row
 
     async def move_task(self, user_id: str, task_id: UUID, move: TaskMove, *, if_match: int | None) -> Task:
         """The task at its new place among its (new) siblings, or as it is when it is there already."""
@@ -388,6 +401,16 @@ async def _placement(
 ) -> asyncpg.Record:
     row = await connection.fetchrow(PLACEMENT.text, user_id, parent_id, task_id)
     assert row is not None  # tasks/placement selects from a one-row VALUES: always one row
+    return row
+
+
+async def _create_keyed(connection: PoolConnectionProxy, user_id: str, binds: tuple[Any, ...]) -> asyncpg.Record:
+    """tasks/create under the counter lock, given the key Python computes when the statement cannot (no_key)."""
+    row = await connection.fetchrow(CREATE_TASK.text, user_id, *binds, None)
+    if row is not None and row["outcome"] == "no_key":
+        position = positions.between(row["last_position"], None)
+        row = await connection.fetchrow(CREATE_TASK.text, user_id, *binds, position)
+    assert row is not None  # tasks/create always answers one row
     return row
 
 

@@ -6,9 +6,7 @@
 -- $5 positions (their new positions, in the same order)
 -- Runs after sync/lock and tasks/move_target in one transaction. Each task whose place changes gets
 -- version + 1 and the bumped counter, so a re-spaced sibling reaches the change feed like any change.
-WITH lock AS MATERIALIZED (
-    SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
-), wanted AS (
+WITH {lock_counter}, wanted AS (
     SELECT w.id, w.position FROM unnest($4::uuid[], $5::text[]) AS w(id, position)
 ), changed AS (
     SELECT t.id, w.position, CASE WHEN t.id = $2 THEN $3::uuid ELSE t.parent_id END AS parent_id
@@ -18,13 +16,7 @@ WITH lock AS MATERIALIZED (
     WHERE t.user_id = $1 AND t.status <> 'deleted'
       AND (t.id = $2 OR t.position <> w.position)
     FOR UPDATE OF t
-), bump AS (
-    INSERT INTO task_sync AS s (user_id, change_seq)
-    SELECT $1, 1
-    WHERE EXISTS (SELECT FROM changed)
-    {bump_once}
-    RETURNING s.change_seq
-), updated AS (
+), {bump_counter}, updated AS (
     UPDATE tasks AS t
     SET position = c.position, parent_id = c.parent_id,
         version = t.version + 1, updated_at = now(), change_seq = b.change_seq

@@ -20,23 +20,22 @@
 -- $19 position (null: keep; a new parent comes with the position after its last subtask, see tasks/placement)
 -- The status pair says set, toggle and the `completed: false` shorthand alike: a toggle is ('pending', 'completed'),
 -- the shorthand ('pending', null), a status or a delete the same value twice (service.schemas.TaskChange).
--- The user's counter row is locked first (the task's lock waits for it through the join), as every write
--- locks it first: one user's writers queue there, so they commit in counter order and never deadlock.
--- Then the task's row, so fields not sent are read from the latest committed task, never a stale copy.
+-- The user's counter row is locked first (fragments/lock_counter; the task's lock waits for it through the
+-- join), then the task's row, so fields not sent are read from the latest committed task, never a stale copy.
 -- A change bumps the counter and stamps the task with it; no change (or a stale If-Match) does neither.
 -- The gateway sends the live-update notice once the write has committed (service/notices.py).
 -- Cascades, stamped with the same counter value: a deleted task's live subtasks are deleted, a newly
 -- completed task's open subtasks completed, and a reopened subtask reopens its completed parent. They read
--- other rows than the task, so a write that can cascade (or change the parent) runs after sync/lock in the
--- same transaction, where this statement's snapshot already holds every earlier write of the user.
+-- other rows than the task, so a write that changes the status or the parent (and so can cascade) needs the
+-- snapshot fresh: when it is not, it changes nothing and answers 'behind', and the gateway runs it again
+-- after sync/lock in one transaction, where the snapshot is taken under the lock. Any other change is one
+-- statement whatever happened meanwhile: it reads no row but the locked task.
 -- Completing a recurring task needs its next occurrence, which only Python computes (service.recurrence):
 -- without $17 or $18 such a write changes nothing and answers 'recurs'; the gateway then reads the locked
 -- task (tasks/lock), computes them and runs this again in the same transaction. A recurring task left
 -- without a due date answers 'needs_due' and changes nothing. Completing it on moves no subtask: its
 -- status stays open, so the completion cascade below does not fire.
-WITH lock AS MATERIALIZED (
-    SELECT change_seq FROM task_sync WHERE user_id = $1 FOR UPDATE
-), current AS (
+WITH {lock_counter}, current AS (
     SELECT t.*
     FROM tasks AS t LEFT JOIN lock ON true
     WHERE t.user_id = $1 AND t.id = $2 AND t.status <> 'deleted'
@@ -68,24 +67,23 @@ WITH lock AS MATERIALIZED (
            r.recurrence IS NOT NULL AND r.due_date IS NULL AS needs_due,
            r.completes AND $17::timestamptz IS NULL AND NOT $18::boolean AS recurs
     FROM recurring AS r, current AS c
+), cascading AS (
+    -- a write that may cascade, with a snapshot older than the lock: 'behind'
+    SELECT p.*,
+           NOT f.fresh AND (p.status <> p.was OR p.parent_id IS DISTINCT FROM c.parent_id) AS behind
+    FROM proposed AS p, current AS c, fresh AS f
 ), changed AS (
     -- Compared with the locked row (the latest committed task), never the statement's older snapshot,
     -- so a write racing another one is neither lost nor mistaken for "nothing to change".
     SELECT p.*
-    FROM proposed AS p, current AS c
+    FROM cascading AS p, current AS c
     WHERE (c.title, c.description, c.status, c.priority, c.due_date, c.tags, c.parent_id, c.position,
            c.recurrence, c.completions)
           IS DISTINCT FROM (p.title, p.description, p.status, p.priority, p.due_date, p.tags, p.parent_id, p.position,
                             p.recurrence, p.completions)
       AND ($3::integer IS NULL OR c.version = $3::integer)
-      AND NOT p.needs_due AND NOT p.recurs
-), bump AS (
-    INSERT INTO task_sync AS s (user_id, change_seq)
-    SELECT $1, 1
-    WHERE EXISTS (SELECT FROM changed)
-    {bump_once}
-    RETURNING s.change_seq
-), updated AS (
+      AND NOT p.needs_due AND NOT p.recurs AND NOT p.behind
+), {bump_counter}, updated AS (
     UPDATE tasks AS t
     SET title = p.title, description = p.description, status = p.status, priority = p.priority,
         due_date = p.due_date, tags = p.tags, parent_id = p.parent_id, position = p.position,
@@ -124,8 +122,9 @@ WITH lock AS MATERIALIZED (
     SELECT CASE WHEN $3::integer IS NOT NULL AND c.version <> $3::integer THEN 'stale'
                 WHEN p.needs_due THEN 'needs_due'
                 WHEN p.recurs THEN 'recurs'
+                WHEN p.behind THEN 'behind'  -- a change of status or parent: something would change
                 ELSE 'unchanged' END, c.*
-    FROM current AS c, proposed AS p
+    FROM current AS c, cascading AS p
     WHERE NOT EXISTS (SELECT FROM updated)
 )
 SELECT outcome, change_seq, {task_columns}

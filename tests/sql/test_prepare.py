@@ -26,7 +26,7 @@ TASK_FIELDS = [field.name for field in msgspec.structs.fields(Task)]
 # Statements whose row leads with other columns, then the task (the gateway builds a Task from the rest by
 # position), and the reads that return the task as JSON, into the named tuple the gateway reads them as.
 LEADING_COLUMNS = {
-    "tasks/create": ("change_seq",),
+    "tasks/create": ("outcome", "last_position", "change_seq"),
     "tasks/update": ("outcome", "change_seq"),
     "tasks/find_idempotent": ("request_hash",),
 }
