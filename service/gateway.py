@@ -85,6 +85,7 @@ _INVALID = (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.
 _INVALID_MESSAGE = "A value breaks a rule of the task; check the fields against the API."
 # Outcomes of tasks/create and tasks/update that ask for the statement again, after sync/lock in a transaction.
 _UNDER_THE_LOCK = frozenset({"behind", "no_key", "recurs"})
+FRESH_RETRIES = 1  # a statement 'behind' is run again alone this many times before it takes the lock's transaction
 
 
 class _Connection(asyncpg.Connection):
@@ -225,6 +226,17 @@ class Gateway:
         assert row is not None
         return row
 
+    async def _one_fresh(self, statement: Statement, user_id: str, *params: Any) -> asyncpg.Record | None:
+        """A statement that answers 'behind' when another write of the user committed while it queued for the
+        counter lock: tried once more (its new snapshot has that write), since under load a user's writes
+        often queue behind one another, before the caller takes the transaction of sync/lock."""
+        row = await self._one(statement, user_id, *params)
+        for _ in range(FRESH_RETRIES):
+            if row is None or row["outcome"] != "behind":
+                break
+            row = await self._one(statement, user_id, *params)
+        return row
+
     @asynccontextmanager
     async def _locked(self, user_id: str) -> AsyncIterator[PoolConnectionProxy]:
         """A transaction holding the user's counter lock: what its statements read stays true until commit."""
@@ -284,7 +296,7 @@ class Gateway:
         (tasks/create), so two creates never take the same position."""
         key, digest = (idempotency.key, idempotency.digest) if idempotency else (None, None)
         binds = (*data.binds(), key, digest, data.chosen_id(), data.parent_id)
-        row = await self._one(CREATE_TASK, user_id, *binds, None)
+        row = await self._one_fresh(CREATE_TASK, user_id, *binds, None)
         assert row is not None  # tasks/create always answers one row
         if row["outcome"] in _UNDER_THE_LOCK:
             async with self._locked(user_id) as connection:
@@ -327,7 +339,7 @@ class Gateway:
         if change.set_parent:
             row = await self._update_locked(user_id, task_id, change, if_match, recurs=False)
         else:
-            row = await self._one(UPDATE_TASK, user_id, task_id, if_match, *change, None)
+            row = await self._one_fresh(UPDATE_TASK, user_id, task_id, if_match, *change, None)
             if row is not None and row["outcome"] in _UNDER_THE_LOCK:
                 recurs = row["outcome"] == "recurs"
                 row = await self._update_locked(user_id, task_id, change, if_match, recurs=recurs)
