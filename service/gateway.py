@@ -377,24 +377,29 @@ class Gateway:
         return row
 
     async def move_task(self, user_id: str, task_id: UUID, move: TaskMove, *, if_match: int | None) -> Task:
-        """The task at its new place among its (new) siblings, or as it is when it is there already."""
+        """The task at its new place among its (new) siblings, or as it is when it is there already.
+
+        Read, then write in one statement that holds only if no write of the user committed in between
+        (tasks/place); otherwise, or to re-space a list whose gap is used up, both under the counter lock."""
+        where = (move.keeps_parent(), move.target_parent(), move.after_id)
+        target = await self._one(MOVE_TARGET, user_id, task_id, *where)
+        task, key = _move_plan(target, if_match)
+        if key is None:
+            return task
+        if target is not None and target["counter"] is not None and not positions.too_long(key):
+            binds = (task_id, target["target"], [task_id], [key], target["counter"])
+            if (row := await self._one(PLACE_TASKS, user_id, *binds)) is not None:
+                return self._committed(user_id, row)
         async with self._locked(user_id) as connection:
-            target = await connection.fetchrow(
-                MOVE_TARGET.text, user_id, task_id, move.keeps_parent(), move.target_parent(), move.after_id
-            )
-            if target is None:
-                raise TaskNotFound()
-            task = Task(*target[:TASK_FIELDS])
-            if if_match is not None and if_match != task.version:
-                raise PreconditionFailed(task.version)
-            ordering.check_move(target)
-            if target["already_there"]:
+            target = await connection.fetchrow(MOVE_TARGET.text, user_id, task_id, *where)
+            task, key = _move_plan(target, if_match)
+            if target is None or key is None:
                 return task
-            ids, keys = [task_id], [ordering.key_between(target["after_position"], target["next_position"])]
-            if positions.too_long(keys[0]):
+            ids, keys = [task_id], [key]
+            if positions.too_long(key):
                 siblings = await connection.fetch(SIBLINGS.text, user_id, target["target"])
                 ids, keys = ordering.respaced([row["id"] for row in siblings], task_id, move.after_id)
-            row = await connection.fetchrow(PLACE_TASKS.text, user_id, task_id, target["target"], ids, keys)
+            row = await connection.fetchrow(PLACE_TASKS.text, user_id, task_id, target["target"], ids, keys, None)
         assert row is not None  # the task is live and locked: tasks/place always changes and returns it
         return self._committed(user_id, row)
 
@@ -414,6 +419,19 @@ async def _placement(
     row = await connection.fetchrow(PLACEMENT.text, user_id, parent_id, task_id)
     assert row is not None  # tasks/placement selects from a one-row VALUES: always one row
     return row
+
+
+def _move_plan(target: asyncpg.Record | None, if_match: int | None) -> tuple[Task, str | None]:
+    """From tasks/move_target: the task and its new key (None: it is there already); 404, 412 or 422."""
+    if target is None:
+        raise TaskNotFound()
+    task = Task(*target[:TASK_FIELDS])
+    if if_match is not None and if_match != task.version:
+        raise PreconditionFailed(task.version)
+    ordering.check_move(target)
+    if target["already_there"]:
+        return task, None
+    return task, ordering.key_between(target["after_position"], target["next_position"])
 
 
 async def _create_keyed(connection: PoolConnectionProxy, user_id: str, binds: tuple[Any, ...]) -> asyncpg.Record:

@@ -1,8 +1,10 @@
 """Where a task goes among its siblings: what a placing write decides from the reads it made under the lock.
 
-The reads (tasks/placement, tasks/move_target, tasks/siblings) run in a transaction holding the user's
-change-counter lock (sync/lock), so what they saw stays true until the write: two writers can never
-pick the same key for one gap. The keys themselves come from service/positions.py.
+The reads (tasks/placement, tasks/move_target, tasks/siblings) either run in a transaction holding the
+user's change-counter lock (sync/lock), or alone before a write that locks the counter and checks it has
+not moved since (tasks/place), so what they saw stays true until the write: two writers can never pick
+the same key for one gap. The keys themselves come from service/positions.py (tasks/create computes the
+usual key after the last sibling itself).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 -- then the statement's reads of the user's other tasks are the newest there are. A row that is not in the
 -- snapshot (a user's first write) is not fresh.
 lock AS MATERIALIZED (
-    SELECT xmin AS writer FROM task_sync WHERE user_id = $1 FOR UPDATE
+    SELECT change_seq, xmin AS writer FROM task_sync WHERE user_id = $1 FOR UPDATE
 ), fresh AS (
     SELECT EXISTS (SELECT FROM lock JOIN task_sync AS s ON s.xmin = lock.writer WHERE s.user_id = $1) AS fresh
 )

@@ -27,7 +27,7 @@
 -- The key is claimed (the unique key, not a lock in Python, makes concurrent repeats create exactly one
 -- task) only after the counter row is locked, as every write locks it first. The gateway sends the
 -- live-update notice once the write has committed (service/notices.py).
-WITH {lock_counter}, place AS (
+WITH {lock_counter}, place AS MATERIALIZED (
     SELECT f.fresh,
            ($12::uuid IS NULL OR EXISTS (
                 SELECT FROM tasks

@@ -4,7 +4,8 @@
 -- $3 keep_parent (the body had no parent_id)
 -- $4 parent_id (the new parent; null: top level)
 -- $5 after_id (the sibling to go right after; null: first)
--- Read under the user's change-counter lock (sync/lock), so the answer holds until tasks/place writes it.
+-- Read alone, then again under the user's change-counter lock (sync/lock) if tasks/place finds that the
+-- counter (`counter`, as read here) has moved since: either way the answer holds until tasks/place writes it.
 -- No row: no such live task. Siblings are the live tasks under the target parent, the task itself aside,
 -- in (position, id) order; the task goes between `after` and the sibling that follows it (`next`).
 SELECT t.*,
@@ -19,7 +20,8 @@ SELECT t.*,
        -- already right after `after` and before `next`: moving there changes nothing
        (t.parent_id IS NOT DISTINCT FROM t.target
         AND ($5::uuid IS NULL OR (t.position, t.id) > (a.position, a.id))
-        AND (n.id IS NULL OR (t.position, t.id) < (n.position, n.id))) AS already_there
+        AND (n.id IS NULL OR (t.position, t.id) < (n.position, n.id))) AS already_there,
+       (SELECT change_seq FROM task_sync WHERE user_id = $1) AS counter
 FROM (
     SELECT {task_columns}, CASE WHEN $3::boolean THEN parent_id ELSE $4::uuid END AS target
     FROM tasks

@@ -115,3 +115,25 @@ async def test_a_change_of_title_queued_behind_another_write_applies(
     response = await _meanwhile(writer, db, user, request, insert)
     assert response.status_code == 200, response.text
     assert (await get(http, user, task["id"]))["title"] == "After"
+
+
+async def test_a_move_queued_behind_a_sibling_committed_meanwhile_goes_between_the_right_ones(
+    http: httpx.AsyncClient, db: asyncpg.Connection, writer: asyncpg.Connection
+) -> None:
+    """The move reads where to go (tasks/move_target), then waits for the counter to write it (tasks/place):
+    a sibling committed in between makes it read again under the lock."""
+    user = fresh_user()
+    first = await create(http, user, title="First")
+    second = await create(http, user, title="Second")
+    after_second = positions.between(second["position"], None)  # the key a move that missed the sibling takes
+    insert = (
+        "INSERT INTO tasks (user_id, title, change_seq, position)"
+        f" VALUES ($1, 'Committed meanwhile', $2, '{after_second}')"
+    )
+    body = {"after_id": second["id"]}
+    request = http.post(f"/api/{user}/tasks/{first['id']}/move", json=body, headers=auth(user))
+    response = await _meanwhile(writer, db, user, request, insert)
+    assert response.status_code == 200, response.text
+    order = [task["title"] for task in await siblings(http, user)]
+    assert order == ["Second", "First", "Committed meanwhile"]
+    assert response.json()["data"]["position"] == positions.between(second["position"], after_second)
