@@ -3,7 +3,7 @@
 Each operation runs its single route's own code (service.tasks) and SQL, on the batch's connection, so it
 follows exactly that route's rules. The transaction locks the user's change counter before the first
 operation and holds it to the commit: the batch takes one change number and sends one event (see
-sql/fragments/bump_once.sql), and it queues with the user's other writers instead of deadlocking them.
+sql/fragments/bump_counter.sql), and it queues with the user's other writers instead of deadlocking them.
 """
 
 from __future__ import annotations

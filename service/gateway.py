@@ -468,7 +468,7 @@ class Transaction(Gateway):
             yield connection
 
     def _committed(self, user_id: str, row: asyncpg.Record | tuple[Any, ...]) -> Task:
-        """Not committed yet: the batch announces its one change (every operation's: bump_once) after its commit."""
+        """Not committed yet: the batch announces its one change (every operation's: bump_counter) after its commit."""
         self.change = row[0]
         return Task(*row[1:])
 
