@@ -18,7 +18,6 @@ from litestar.datastructures import MultiDict
 from service.errors import FieldError, SyncCursorExpired, ValidationFailed
 from service.feed_cursors import FeedCursorCodec, FeedPosition
 from service.schemas import Task
-from service.task_json import array
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
@@ -67,8 +66,8 @@ class ChangesEnvelopeJson(msgspec.Struct, frozen=True, kw_only=True):
 
 class FeedRead(NamedTuple):
     """What one read of the feed (sync/changes) saw, in one snapshot: the counter, the purge horizon, the page's
-    tasks and tombstones as JSON one a line, how many changes it read (one beyond the page when more follow),
-    and where the page ends."""
+    tasks and tombstones as JSON arrays, how many changes it read (one beyond the page when more follow), and
+    where the page ends."""
 
     head: int
     horizon: int
@@ -129,7 +128,7 @@ def page(user_id: str, query: FeedQuery, read: FeedRead, codec: FeedCursorCodec)
         # Every change up to the counter is sent: the next walk, full sync or not, goes on from there.
         following = FeedPosition(read.head)
     meta = ChangesMeta(next_cursor=codec.encode(user_id, following), has_more=has_more, full_sync=full_sync)
-    return ChangesEnvelopeJson(data=ChangesJson(array(read.changed), array(read.deleted)), meta=meta)
+    return ChangesEnvelopeJson(data=ChangesJson(msgspec.Raw(read.changed), msgspec.Raw(read.deleted)), meta=meta)
 
 
 def _expired(position: FeedPosition, read: FeedRead) -> bool:

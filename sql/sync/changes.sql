@@ -9,23 +9,23 @@
 -- Writers lock the counter row first and stamp their tasks with its next value before they commit, so a
 -- snapshot that sees counter N sees every task stamped up to N and none above: the page can stop at N,
 -- and the next one start there, without skipping a commit.
--- One row, whatever the page holds: the counter and the horizon; `changed`, the page's live tasks as the
--- API's JSON objects, and `deleted`, its tombstones, each one a line in counter order (a JSON text never holds
--- a raw line feed), for the service to splice into its response as is; `fetched` counts the changes read (the
--- page and the one beyond it); `last_seq` and `last_id` are the page's last change, where the next page starts.
+-- One row, whatever the page holds: the counter and the horizon; `changed`, the page's live tasks, and
+-- `deleted`, its tombstones, each a JSON array in counter order, as the API sends them, for the service to
+-- splice into its response as is; `fetched` counts the changes read (the page and the one beyond it, when
+-- another page follows); `last_seq` and `last_id` are the page's last change, where the next page starts.
 WITH sync AS (
     SELECT coalesce(max(change_seq), 0) AS head, coalesce(max(horizon), 0) AS horizon
     FROM task_sync
     WHERE user_id = $1
 )
 SELECT (SELECT head FROM sync) AS head, (SELECT horizon FROM sync) AS horizon, count(*) AS fetched,
-       coalesce(string_agg(row_to_json(task_json)::text, E'\n' ORDER BY task.change_seq, task.id)
-                FILTER (WHERE task.deleted_at IS NULL AND task.n <= $5), '') AS changed,
-       coalesce(string_agg('{"id":"' || task.id || '","version":' || task.version || ',"deleted_at":"'
-                           || replace(to_char(task.deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"'),
-                                      '.000000Z', 'Z') || '"}',
-                           E'\n' ORDER BY task.change_seq, task.id)
-                FILTER (WHERE task.deleted_at IS NOT NULL AND task.n <= $5), '') AS deleted,
+       '[' || coalesce(string_agg({task_json}, ',' ORDER BY task.change_seq, task.id)
+                       FILTER (WHERE task.deleted_at IS NULL AND task.n <= $5), '') || ']' AS changed,
+       '[' || coalesce(string_agg('{"id":"' || task.id || '","version":' || task.version || ',"deleted_at":"'
+                                  || replace(to_char(task.deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"'),
+                                             '.000000Z', 'Z') || '"}',
+                                  ',' ORDER BY task.change_seq, task.id)
+                       FILTER (WHERE task.deleted_at IS NOT NULL AND task.n <= $5), '') || ']' AS deleted,
        max(task.change_seq) FILTER (WHERE task.n = $5) AS last_seq,
        (array_agg(task.id) FILTER (WHERE task.n = $5))[1] AS last_id
 FROM (
@@ -38,4 +38,3 @@ FROM (
     ORDER BY change_seq, id
     LIMIT $5::bigint + 1
 ) AS task
-CROSS JOIN LATERAL ({task_json}) AS task_json

@@ -17,7 +17,7 @@
 -- One row, whatever the page holds: `tasks` is the page's tasks as the API's JSON objects, one a line in the
 -- page's order (a JSON text never holds a raw line feed), for the service to splice into its response as is;
 -- `fetched` counts them; `total` counts every match, in the same snapshot as the page.
-SELECT coalesce(string_agg(row_to_json(task_json)::text, E'\n' ORDER BY {page_order}), '') AS tasks,
+SELECT coalesce(string_agg({task_json}, E'\n' ORDER BY {page_order}), '') AS tasks,
        count(*) AS fetched,
        (SELECT count(*) FROM tasks WHERE user_id = $1 AND status <> 'deleted' AND {filters}) AS total
 FROM (
@@ -29,4 +29,3 @@ FROM (
     ORDER BY {order}
     LIMIT $12
 ) AS task
-CROSS JOIN LATERAL ({task_json}) AS task_json
