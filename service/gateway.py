@@ -108,36 +108,18 @@ class Idempotency(NamedTuple):
     digest: bytes  # of the parsed request body: same JSON, same digest, whatever the key order or spacing
 
 
-class _Watch:
-    """Ends a wait for a connection when the pool made no progress for a whole patience span."""
-
-    __slots__ = ("_gateway", "_handle", "_loop", "_seen", "_started", "_window")
-
-    def __init__(self, gateway: Gateway, window: asyncio.Timeout, loop: asyncio.AbstractEventLoop) -> None:
-        self._gateway, self._window, self._loop = gateway, window, loop
-        self._started = loop.time()
-        self._seen = gateway._served
-        self._handle = loop.call_later(gateway._patience, self._check)
-
-    def _check(self) -> None:
-        now = self._loop.time()
-        served = self._gateway._served
-        if served != self._seen and now - self._started < MAX_QUEUE_SECONDS:
-            self._seen = served
-            self._handle = self._loop.call_later(self._gateway._patience, self._check)
-        else:
-            self._window.reschedule(now)  # expires at once: the acquire is cancelled, TimeoutError raised
-
-    def stop(self) -> None:
-        self._handle.cancel()
-
-
 class Gateway:
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool = pool
         self._patience = settings.db_pool_timeout_seconds
         self.waiting = 0  # requests waiting for a connection right now
         self._served = 0  # connections given back after work the database finished: the pool's progress
+        # The requests waiting for a connection (their tasks, since when), watched by one timer (_check).
+        self._waiters: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._watch: asyncio.TimerHandle | None = None
+        self._checked_at = 0.0
+        self._served_at_check = 0
         self._notices = Notices(self._notify)
 
     @classmethod
@@ -201,19 +183,48 @@ class Gateway:
         saturated also makes requests wait long, but its connections keep coming back: those requests
         queue (up to MAX_QUEUE_SECONDS) instead of answering 503 for work the database could do.
         Connecting to a database that is down fails on its own (refused, or the connect timeout).
+
+        One timer per gateway watches every waiter, not one per request: a request that finds an idle
+        connection pays a dictionary entry, not a timer (a tenth of get-one's Python time with one).
         """
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        self._waiters[task] = now = loop.time()
+        if self._watch is None:
+            self._start_watch(loop, now)
         self.waiting += 1
         try:
-            async with asyncio.timeout(None) as window:
-                loop = asyncio.get_running_loop()
-                watch = _Watch(self, window, loop)
-                try:
-                    connection: PoolConnectionProxy = await self._pool.acquire()
-                finally:
-                    watch.stop()
+            connection: PoolConnectionProxy = await self._pool.acquire()
             return connection
+        except asyncio.CancelledError:
+            if task not in self._expired:
+                raise
+            task.uncancel()
+            raise TimeoutError from None
         finally:
             self.waiting -= 1
+            del self._waiters[task]
+            self._expired.discard(task)
+
+    def _start_watch(self, loop: asyncio.AbstractEventLoop, now: float) -> None:
+        self._checked_at, self._served_at_check = now, self._served
+        self._watch = loop.call_later(self._patience, self._check, loop)
+
+    def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Every patience span while requests wait: without progress since the last check, those that were
+        already waiting then have waited a whole span for nothing; end their waits (and any past the bound)."""
+        now = loop.time()
+        stalled = self._served == self._served_at_check
+        for task, since in self._waiters.items():
+            if task not in self._expired and (
+                (stalled and since <= self._checked_at) or now - since >= MAX_QUEUE_SECONDS
+            ):
+                self._expired.add(task)
+                task.cancel()
+        self._watch = None
+        if self._waiters:
+            self._start_watch(loop, now)
 
     async def _one(self, statement: Statement, user_id: str, *params: Any) -> asyncpg.Record | None:
         async with self._connection() as connection:
