@@ -15,13 +15,15 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import logs, unread
-from service.metrics import DURATION, ERRORS, IN_PROGRESS, REQUESTS
+from service.metrics import IN_PROGRESS, Series
 
 UNMETERED = ("/metrics", "/health", "/schema")
 
 _ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
-# Task data is per user: no shared cache may keep it.
-_API = (b"cache-control", b"no-store")
+# Task data is per user: no shared cache may keep it. The edge's value replaces any other (Litestar's stream
+# responses set their own), so a response carries the header once.
+_CACHE_CONTROL = b"cache-control"
+_API = (_CACHE_CONTROL, b"no-store")
 
 
 class Edge:
@@ -31,6 +33,9 @@ class Edge:
         # Route template -> its methods. Litestar 2's automatic OPTIONS answer lists only the methods its
         # route had when it was made, not those of handlers added to the path later (litestar#4169).
         self.allow = {path: methods.encode() for path, methods in (allow or {}).items()}
+        # (method, route, status) -> its metric series, looked up once: `labels()` takes a lock and builds
+        # the key on every call. As many entries as Prometheus keeps series.
+        self._series: dict[tuple[str, str, int], Series] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -38,16 +43,21 @@ class Edge:
             return
         rid = logs.request_id(scope)
         extra: list[tuple[bytes, bytes]] = [*_ALWAYS, (b"x-request-id", rid.encode())]
-        if scope["path"].startswith("/api/"):
+        api = scope["path"].startswith("/api/")
+        if api:
             extra.append(_API)
         status = 500
-        body = unread.RequestBody(receive) if unread.is_http1(scope) else None
+        # Only a request with a body can leave one unread (GET, most DELETEs: nothing to watch).
+        body = unread.RequestBody(receive) if unread.is_http1(scope) and unread.declared_length(scope) != 0 else None
 
         async def edge_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [*message.get("headers", ()), *extra]
+                headers = list(message.get("headers", ()))
+                if api:
+                    headers = [header for header in headers if header[0].lower() != _CACHE_CONTROL]
+                headers += extra
                 if scope["method"] == "OPTIONS":
                     headers = self._with_allow(scope, headers)
                 if body is not None and not await body.settle(scope):
@@ -73,13 +83,16 @@ class Edge:
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("path_template") or "unmatched"
-        method = scope.get("method", "")
+        method = str(scope.get("method", ""))
         if not route.startswith(UNMETERED):
-            labels = (method, route, str(status))
-            REQUESTS.labels(*labels).inc()
-            DURATION.labels(*labels).observe(seconds)
-            if status >= 500:
-                ERRORS.labels(*labels).inc()
+            key = (method, route, status)
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = Series.of(method, route, status)
+            series.requests.inc()
+            series.duration.observe(seconds)
+            if series.errors is not None:
+                series.errors.inc()
         if self.access_log:
             logs.access.info(
                 "request",

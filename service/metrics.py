@@ -15,7 +15,7 @@ import contextlib
 import os
 import weakref
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar import Request
 from litestar.plugins.prometheus import PrometheusController
@@ -53,6 +53,21 @@ EVENT_DELAY = Histogram(
     "From a change's notification (sent just before its commit) to its changed event written to a stream",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+
+
+class Series(NamedTuple):
+    """The request metrics' children for one (method, route template, status)."""
+
+    requests: Counter
+    duration: Histogram
+    errors: Counter | None  # 5xx only
+
+    @classmethod
+    def of(cls, method: str, route: str, status: int) -> Series:
+        labels = (method, route, str(status))
+        errors = ERRORS.labels(*labels) if status >= 500 else None
+        return cls(REQUESTS.labels(*labels), DURATION.labels(*labels), errors)
+
 
 # How often a worker publishes its pool gauges for scrapes that another worker answers.
 POOL_PUBLISH_SECONDS = 1.0
