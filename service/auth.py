@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import jwt
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import Scope
+from litestar.types import Receive, Scope, Send
 
 from service.config import Settings
 from service.errors import Forbidden, Unauthorized
@@ -140,7 +140,20 @@ def bearer_token(authorization: str | None) -> str:
 class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
     """Sets `request.user` to the token's user id for every /api route, and checks the path's owner."""
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The base class's call without its per-request objects (a connection, a result): everything needed
+        is in the scope. The same rules: HTTP and WebSocket scopes, OPTIONS (a CORS preflight carries no
+        token) let through; no route or path opts out here, so there is nothing else to check."""
+        if scope["type"] in self.scopes and scope.get("method") not in self.exclude_http_methods:
+            verifier: TokenVerifier = scope["litestar_app"].state.verifier
+            user = await verifier.verify(bearer_token(_authorization(scope)))
+            requires_path_owner(scope["path_params"], user)
+            scope["user"] = user
+            scope["auth"] = None
+        await self.app(scope, receive, send)
+
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        """What __call__ does, for whoever calls the base class's hook directly."""
         verifier: TokenVerifier = connection.app.state.verifier
         user = await verifier.verify(bearer_token(_authorization(connection.scope)))
         requires_path_owner(connection.path_params, user)
