@@ -72,7 +72,7 @@ class Edge:
             await self.app(scope, receive if body is None else body.receive, edge_send)
         finally:
             IN_PROGRESS.dec()
-            self._record(scope, status, time.perf_counter() - started)
+            self._record(scope, rid, status, time.perf_counter() - started)
             logs.unbind_request_id(token)
 
     def _with_allow(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -81,7 +81,7 @@ class Edge:
             return headers
         return [(name, allow if name.lower() == b"allow" else value) for name, value in headers]
 
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, rid: str, status: int, seconds: float) -> None:
         route = scope.get("path_template") or "unmatched"
         method = str(scope.get("method", ""))
         if not route.startswith(UNMETERED):
@@ -94,13 +94,4 @@ class Edge:
             if series.errors is not None:
                 series.errors.inc()
         if self.access_log:
-            logs.access.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 2),
-                    "user": logs.user_hash(scope.get("user")),
-                },
-            )
+            logs.access_line(rid, method, route, status, round(seconds * 1000, 2), logs.user_hash(scope.get("user")))

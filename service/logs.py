@@ -130,9 +130,12 @@ class _BatchWriter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._lines.append(self.format(record))  # deque.append is atomic: no lock on the hot path
+            self.write(self.format(record))
         except Exception:
             self.handleError(record)
+
+    def write(self, line: str) -> None:
+        self._lines.append(line)  # deque.append is atomic: no lock on the hot path
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -152,6 +155,46 @@ class _BatchWriter(logging.Handler):
 
 
 _handler: _BatchWriter | None = None
+_direct: _BatchWriter | None = None  # the JSON writer access lines may go to straight (see access_line)
+_service = logging.getLogger("service")
+
+
+def access_line(rid: str, method: str, route: str, status: int, duration_ms: float, user: str | None) -> None:
+    """One access line, as `access.info("request", extra=...)` would write it through the JSON formatter.
+
+    Straight to the line writer when nothing else could see the record: the logging machinery (a LogRecord,
+    filters, the handlers of three loggers) cost 15 us a request, about 3% of a get-one; this line, 3 us.
+    Through the `service.access` logger otherwise: console lines, or a handler or filter someone attached.
+    """
+    if not access.isEnabledFor(logging.INFO):
+        return
+    root = logging.root
+    if (
+        _direct is None
+        or access.handlers
+        or access.filters
+        or _service.handlers
+        or _service.filters
+        or len(root.handlers) != 1
+        or root.handlers[0] is not _direct
+    ):
+        extra = {"method": method, "route": route, "status": status, "duration_ms": duration_ms, "user": user}
+        access.info("request", extra=extra)
+        return
+    entry: dict[str, Any] = {
+        "time": _timestamp(time.time()),
+        "level": "info",
+        "logger": "service.access",
+        "message": "request",
+        "request_id": rid,
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": duration_ms,
+    }
+    if user is not None:
+        entry["user"] = user
+    _direct.write(_json.encode(entry).decode())
 
 
 def _close_handler() -> None:
@@ -161,7 +204,7 @@ def _close_handler() -> None:
 
 
 def configure(level: str, fmt: str) -> None:
-    global _handler
+    global _handler, _direct
     # Our lines carry no source file, thread or process: skip computing them for every record (the
     # logging HOWTO's "Optimization" section). The caller lookup walks the whole stack, and an access
     # line is logged from deep inside the ASGI stack on every request.
@@ -175,6 +218,7 @@ def configure(level: str, fmt: str) -> None:
         _handler.close()
     _handler = _BatchWriter(sys.stderr)
     _handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    _direct = _handler if fmt == "json" else None
     _handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [_handler]
