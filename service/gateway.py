@@ -198,10 +198,9 @@ class Gateway:
             connection: PoolConnectionProxy = await self._pool.acquire()
             return connection
         except asyncio.CancelledError:
-            if task not in self._expired:
-                raise
-            task.uncancel()
-            raise TimeoutError from None
+            if task in self._expired and task.uncancel() == 0:  # ours alone, as asyncio.timeout decides
+                raise TimeoutError from None
+            raise
         finally:
             self.waiting -= 1
             del self._waiters[task]
