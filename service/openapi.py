@@ -105,6 +105,9 @@ QUERY_RULES: dict[tuple[str, str], dict[str, Any]] = {
     # The list's text filters, with the rules service.listing applies (trimmed tags; q not blank, no NUL).
     (TASKS, "tag"): {"type": "array", "items": {"type": "string", "pattern": trimmed(MAX_TAG)}},
     (TASKS, "q"): {"type": "string", "maxLength": MAX_QUERY, "pattern": rf"^[^\x00]*[^\x00{SPACE}][^\x00]*$"},
+    # The due-date bounds are read as due_date is (service.schemas.parse_timestamp).
+    (TASKS, "due_after"): {**TIMESTAMP, "examples": ["2026-03-01T00:00:00Z"]},
+    (TASKS, "due_before"): {**TIMESTAMP, "examples": ["2026-03-01T00:00:00Z"]},
     (TASKS + "/changes", "limit"): {"type": "integer", "minimum": 1, "maximum": FEED_MAX_LIMIT},
     (TASKS + "/changes", "cursor"): {"type": "string"},
 }

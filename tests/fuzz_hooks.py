@@ -19,6 +19,14 @@ requests (positive ones would be refused with a correct 422), and tests/api cove
   count unbounded (`maxItems: 20` would call 21 copies of one tag invalid, which the service rightly
   accepts), so bodies with more than 20 tags are not generated.
 
+- A timestamp (`due_date`, and the list's `due_after` and `due_before`) must lie strictly between
+  0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in UTC (outside, Python has no such date, and
+  the two ends themselves are what the database driver stores as -infinity and infinity). On the first
+  and the last day of that range the offset decides (0001-01-01T00:30:00+01:00 is before year 1 in UTC),
+  which a pattern can only state by listing every offset against every time of day; the description
+  says it. Valid cases with a timestamp on either day are not generated; tests/api/test_validation.py
+  and tests/api/test_list_json.py cover both ends (for due_date; the bounds are read by the same code).
+
 The same applies to each operation's `data` in a batch. The edits are made on the whole case, so that
 schemathesis judges the case again as sent: a negative case whose only invalid part was one of these
 values is then checked as the valid request it has become.
@@ -50,6 +58,9 @@ from schemathesis.core.parameters import ParameterLocation
 from service.schemas import MAX_TAGS
 
 BATCH_PATH = "/api/{user_id}/tasks/batch"
+TIME_BOUNDS = ("due_after", "due_before")
+# The first and last day of years 1..9999: there a timestamp's offset decides whether it is in range.
+EDGE_DAYS = ("0001-01-01", "9999-12-31")
 
 
 def _without_unstated(body: Any) -> bool:
@@ -99,7 +110,23 @@ def before_add_examples(context: Any, examples: list[Any]) -> None:
 
 @schemathesis.hook
 def filter_case(context: Any, case: Any) -> bool:
-    return not any(_too_many_tags(body) for body in _task_bodies(case)) and not _nothing_negative_sent(case)
+    bodies = _task_bodies(case)
+    if any(_too_many_tags(body) for body in bodies) or _nothing_negative_sent(case):
+        return False
+    return not (_is_positive(case) and any(_at_an_end_of_time(value) for value in _timestamps(case, bodies)))
+
+
+def _is_positive(case: Any) -> bool:
+    return case.meta is None or case.meta.generation.mode.is_positive
+
+
+def _timestamps(case: Any, bodies: list[Any]) -> list[Any]:
+    query = case.query if isinstance(case.query, dict) else {}
+    return [*(body.get("due_date") for body in bodies if isinstance(body, dict)), *map(query.get, TIME_BOUNDS)]
+
+
+def _at_an_end_of_time(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(EDGE_DAYS)
 
 
 def _too_many_tags(body: Any) -> bool:

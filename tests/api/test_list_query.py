@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from service.errors import ValidationFailed
 from service.listing import parse_list_query
-from service.openapi import SPACE, trimmed
+from service.openapi import SPACE, TIMESTAMP, trimmed
 from service.schemas import MAX_TAG
 from tests.helpers import auth
 
@@ -69,8 +69,8 @@ async def test_openapi_documents_exactly_the_parameters_the_parser_takes(client:
         "completed": {"type": "boolean"},
         "tag": {"type": "array", "items": {"type": "string", "pattern": trimmed(MAX_TAG)}},  # as a body's tags
         "q": {"type": "string", "maxLength": 200, "pattern": rf"^[^\x00]*[^\x00{SPACE}][^\x00]*$"},  # not blank
-        "due_after": {"type": "string", "format": "date-time", "examples": ["2026-03-01T00:00:00Z"]},
-        "due_before": {"type": "string", "format": "date-time", "examples": ["2026-03-01T00:00:00Z"]},
+        "due_after": {**TIMESTAMP, "examples": ["2026-03-01T00:00:00Z"]},  # as a body's due_date
+        "due_before": {**TIMESTAMP, "examples": ["2026-03-01T00:00:00Z"]},
         "parent_id": {
             "oneOf": [{"type": "string", "format": "uuid"}, {"type": "string", "enum": ["none"]}],
             "examples": ["none"],
