@@ -51,10 +51,11 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
         "first under another parent": {"after_id": None, "parent_id": "5d1f7a2c-3b4e-4c6d-9e8f-0a1b2c3d4e5f"},
     },
 }
+EVENT_ID = "WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl"
 EVENT_STREAM = (
     "retry: 3000\r\n\r\n"
-    "id: WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl\r\nevent: changed\r\n"
-    'data: {"cursor":"WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl"}\r\n\r\n'
+    f"id: {EVENT_ID}\r\nevent: changed\r\n"
+    f'data: {{"cursor":"{EVENT_ID}"}}\r\n\r\n'
     ": ping\r\n\r\n"
 )
 # One event of the stream (its `retry:` line and `: ping` comments carry no data, so are no events).

@@ -97,7 +97,7 @@ HEADER_RULES: dict[str, dict[str, Any]] = {
     # Any value is well-formed: `*` and `"<version>"` (or `W/"<version>"`) can match, anything else is 412.
     "If-Match": {"type": "string"},
     "If-None-Match": {"type": "string"},
-    "Last-Event-ID": {"type": "string"},
+    "Last-Event-ID": {"type": "string", "examples": [examples.EVENT_ID]},
 }
 
 
@@ -108,7 +108,7 @@ QUERY_RULES: dict[tuple[str, str], dict[str, Any]] = {
     # The due-date bounds are read as due_date is (service.schemas.parse_timestamp).
     (TASKS, "due_after"): {**TIMESTAMP, "examples": ["2026-03-01T00:00:00Z"]},
     (TASKS, "due_before"): {**TIMESTAMP, "examples": ["2026-03-01T00:00:00Z"]},
-    (TASKS + "/changes", "limit"): {"type": "integer", "minimum": 1, "maximum": FEED_MAX_LIMIT},
+    (TASKS + "/changes", "limit"): {"type": "integer", "minimum": 1, "maximum": FEED_MAX_LIMIT, "examples": [100]},
     (TASKS + "/changes", "cursor"): {"type": "string"},
 }
 
@@ -159,7 +159,7 @@ def _complete_parameter(path: str, parameter: dict[str, Any]) -> None:
     elif parameter["in"] == "header":
         parameter["schema"] = HEADER_RULES[parameter["name"]]
     elif parameter["in"] == "path" and parameter["name"] == "task_id":
-        parameter["schema"] = {"type": "string", "format": "uuid"}
+        parameter["schema"] = {"type": "string", "format": "uuid", "examples": [examples.TASK["id"]]}
 
 
 def _complete_body(body: dict[str, Any], kind: str, schemas: dict[str, Any]) -> None:
