@@ -53,10 +53,7 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
 }
 EVENT_ID = "WzEyLG51bGwsbnVsbF0.c2lnbmF0dXJl"
 EVENT_STREAM = (
-    "retry: 3000\r\n\r\n"
-    f"id: {EVENT_ID}\r\nevent: changed\r\n"
-    f'data: {{"cursor":"{EVENT_ID}"}}\r\n\r\n'
-    ": ping\r\n\r\n"
+    f'retry: 3000\r\n\r\nid: {EVENT_ID}\r\nevent: changed\r\ndata: {{"cursor":"{EVENT_ID}"}}\r\n\r\n: ping\r\n\r\n'
 )
 # One event of the stream (its `retry:` line and `: ping` comments carry no data, so are no events).
 EVENT = {

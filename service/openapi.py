@@ -69,13 +69,25 @@ _YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
 _DATE = _YEAR + r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
 _TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
 _OFFSET = r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
-TIMESTAMP = {"type": "string", "format": "date-time", "pattern": rf"^{_DATE}[Tt]{_TIME}{_OFFSET}$"}
+# The range's first and last day are left to the description: there the offset decides (0001-01-01T00:30:00+01:00
+# is before year 1 in UTC), which a pattern could only say by listing every offset against every time of day.
+IN_RANGE = "strictly between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in UTC"
+TIMESTAMP = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": rf"^{_DATE}[Tt]{_TIME}{_OFFSET}$",
+    "description": f"RFC 3339 timestamp with an offset, {IN_RANGE}",
+}
 
 FIELD_RULES: dict[str, dict[str, Any]] = {
     "title": {"pattern": trimmed(MAX_TITLE)},
     "description": {"pattern": trimmed(MAX_DESCRIPTION, blank=True)},
     "tags": {"items": {"type": "string", "pattern": trimmed(MAX_TAG)}},
-    "due_date": {"pattern": TIMESTAMP["pattern"], "format": "date-time"},
+    "due_date": {
+        "pattern": TIMESTAMP["pattern"],
+        "format": "date-time",
+        "description": f"RFC 3339 timestamp with an offset, {IN_RANGE}; stored and returned in UTC",
+    },
 }
 # `completed` and `status` must agree when both are sent.
 AGREEMENT = {

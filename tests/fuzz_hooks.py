@@ -18,14 +18,13 @@ requests (positive ones would be refused with a correct 422), and tests/api cove
 - At most 20 tags counted after trimming, lower-casing and merging duplicates: the document leaves the
   count unbounded (`maxItems: 20` would call 21 copies of one tag invalid, which the service rightly
   accepts), so bodies with more than 20 tags are not generated.
-
 - A timestamp (`due_date`, and the list's `due_after` and `due_before`) must lie strictly between
-  0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in UTC (outside, Python has no such date, and
-  the two ends themselves are what the database driver stores as -infinity and infinity). On the first
-  and the last day of that range the offset decides (0001-01-01T00:30:00+01:00 is before year 1 in UTC),
-  which a pattern can only state by listing every offset against every time of day; the description
-  says it. Valid cases with a timestamp on either day are not generated; tests/api/test_validation.py
-  and tests/api/test_list_json.py cover both ends (for due_date; the bounds are read by the same code).
+  0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in UTC, as the document's descriptions say
+  (Python has no date outside; the two ends are what the database driver stores as -infinity and
+  infinity). On the first and the last day of that range the offset decides (0001-01-01T00:30:00+01:00
+  is before year 1 in UTC), which a pattern could only state by listing every offset against every time
+  of day: valid cases with a timestamp on either day are not generated. tests/api/test_validation.py and
+  tests/api/test_list_json.py cover both ends (for due_date; the bounds are read by the same code).
 
 The same applies to each operation's `data` in a batch. The edits are made on the whole case, so that
 schemathesis judges the case again as sent: a negative case whose only invalid part was one of these

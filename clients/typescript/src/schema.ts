@@ -256,7 +256,7 @@ export interface components {
             completed?: boolean;
             /**
              * Format: date-time
-             * @description RFC 3339 timestamp with an offset; stored and returned in UTC
+             * @description RFC 3339 timestamp with an offset, strictly between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in UTC; stored and returned in UTC
              * @example 2026-03-01T17:00:00Z
              */
             due_date?: string | null;
@@ -345,7 +345,7 @@ export interface components {
             completed?: boolean;
             /**
              * Format: date-time
-             * @description RFC 3339 timestamp with an offset; stored and returned in UTC
+             * @description RFC 3339 timestamp with an offset, strictly between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in UTC; stored and returned in UTC
              * @example 2026-03-01T17:00:00Z
              */
             due_date?: string | null;
@@ -434,7 +434,7 @@ export interface components {
             completed?: boolean;
             /**
              * Format: date-time
-             * @description RFC 3339 timestamp with an offset; stored and returned in UTC
+             * @description RFC 3339 timestamp with an offset, strictly between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in UTC; stored and returned in UTC
              * @example 2026-03-01T17:00:00Z
              */
             due_date?: string | null;
