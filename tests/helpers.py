@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import jwt
 import psycopg
 from litestar import Litestar
@@ -73,3 +75,18 @@ def create_scratch_database(server: str, prefix: str) -> str:
 def drop_database(server: str, name: str) -> None:
     with psycopg.connect(server, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def service_waits_on_a_lock(db: asyncpg.Connection, within: float = 10.0) -> None:
+    """Return once one of the service's connections waits for a lock (a write queued behind another
+    transaction's counter or row lock); fail the test if none does within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        waiting = await db.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name = 'tasks-service' AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("no write of the service waited for a lock")

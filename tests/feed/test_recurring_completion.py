@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 
 from tests.feed.sync import pull
-from tests.helpers import auth
+from tests.helpers import auth, service_waits_on_a_lock
 
 Http = httpx.AsyncClient
 DUE = datetime.fromisoformat("2031-01-01T09:00:00Z")
@@ -94,7 +94,7 @@ async def test_the_completion_takes_the_counter_lock_before_the_task(
         async with holder.transaction():
             await holder.execute("SELECT FROM task_sync WHERE user_id = $1 FOR UPDATE", user)
             write = asyncio.create_task(_complete(http, user, task["id"]))
-            await _waiting(db)
+            await service_waits_on_a_lock(db)
             async with db.transaction():
                 free = await db.fetch(
                     "SELECT id FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED", user, task["id"]
@@ -104,15 +104,3 @@ async def test_the_completion_takes_the_counter_lock_before_the_task(
         await holder.close()
     response = await asyncio.wait_for(write, WAIT)
     assert response.status_code == 200 and response.json()["data"]["due_date"] == "2031-01-02T09:00:00Z"
-
-
-async def _waiting(db: asyncpg.Connection) -> None:
-    for _ in range(500):
-        waiting = await db.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND application_name = 'tasks-service' AND wait_event_type = 'Lock'"
-        )
-        if waiting:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the completion never waited for the counter row")

@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import auth
+from tests.helpers import auth, service_waits_on_a_lock
 
 Http = httpx.AsyncClient
 WAIT = 10.0
@@ -24,19 +24,6 @@ async def _create(http: Http, user: str, title: str = "a task") -> dict[str, Any
     assert response.status_code == 201, response.text
     task: dict[str, Any] = response.json()["data"]
     return task
-
-
-async def _waiting_on_a_lock(db: asyncpg.Connection) -> None:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        waiting = await db.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND application_name = 'tasks-service' AND wait_event_type = 'Lock'"
-        )
-        if waiting:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the write never waited for the counter row")
 
 
 Write = Callable[[Http, str, str], Coroutine[Any, Any, httpx.Response]]
@@ -58,7 +45,7 @@ async def test_a_write_takes_the_counter_lock_before_the_task_lock(
         async with holder.transaction():
             await holder.execute("SELECT FROM task_sync WHERE user_id = $1 FOR UPDATE", user)
             write = asyncio.create_task(WRITES[kind](http, user, task["id"]))
-            await _waiting_on_a_lock(db)
+            await service_waits_on_a_lock(db)
             # The write is queued on the counter; it has not locked the task's row yet.
             async with db.transaction():
                 free = await db.fetch(
@@ -81,7 +68,7 @@ async def test_a_create_with_a_key_takes_the_counter_lock_before_claiming_the_ke
             await holder.execute("SELECT FROM task_sync WHERE user_id = $1 FOR UPDATE", user)
             headers = {**auth(user), "Idempotency-Key": "first-lock"}
             write = asyncio.create_task(http.post(f"/api/{user}/tasks", json={"title": "k"}, headers=headers))
-            await _waiting_on_a_lock(db)
+            await service_waits_on_a_lock(db)
             # Had the write claimed the key, this insert would wait for it (and time out); it is rolled back.
             probe = db.transaction()
             await probe.start()

@@ -9,7 +9,6 @@ the write must take into account before it commits: a sibling to be placed after
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from service import positions
-from tests.helpers import auth
+from tests.helpers import auth, service_waits_on_a_lock
 from tests.order.helpers import create, get, siblings
 
 WAIT = 10.0
@@ -26,19 +25,6 @@ WAIT = 10.0
 
 def fresh_user() -> str:
     return f"user_{uuid.uuid4().hex[:12]}"
-
-
-async def _queued_on_the_counter(db: asyncpg.Connection) -> None:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        waiting = await db.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND application_name = 'tasks-service' AND wait_event_type = 'Lock'"
-        )
-        if waiting:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the write never waited for the counter row")
 
 
 @pytest.fixture
@@ -60,7 +46,7 @@ async def _meanwhile(
             "UPDATE task_sync SET change_seq = change_seq + 1 WHERE user_id = $1 RETURNING change_seq", user
         )
         pending = asyncio.ensure_future(request)
-        await _queued_on_the_counter(db)
+        await service_waits_on_a_lock(db)
         await writer.execute(insert, user, seq)
     return await asyncio.wait_for(pending, WAIT)
 
