@@ -112,7 +112,6 @@ class Gateway:
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool = pool
         self._patience = settings.db_pool_timeout_seconds
-        self.waiting = 0  # requests waiting for a connection right now
         self._served = 0  # connections given back after work the database finished: the pool's progress
         # The requests waiting for a connection (their tasks, since when), watched by one timer (_check).
         self._waiters: dict[asyncio.Task[Any], float] = {}
@@ -121,6 +120,11 @@ class Gateway:
         self._checked_at = 0.0
         self._served_at_check = 0
         self._notices = Notices(self._notify)
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a connection right now."""
+        return len(self._waiters)
 
     @classmethod
     async def open(cls, settings: Settings, dsn: str) -> Gateway:
@@ -193,7 +197,6 @@ class Gateway:
         self._waiters[task] = now = loop.time()
         if self._watch is None:
             self._start_watch(loop, now)
-        self.waiting += 1
         try:
             connection: PoolConnectionProxy = await self._pool.acquire()
             return connection
@@ -202,7 +205,6 @@ class Gateway:
                 raise TimeoutError from None
             raise
         finally:
-            self.waiting -= 1
             del self._waiters[task]
             self._expired.discard(task)
 
@@ -461,7 +463,7 @@ class Transaction(Gateway):
 
     def __init__(self, connection: PoolConnectionProxy) -> None:  # no pool of its own
         self._held = connection
-        self.waiting = 0
+        self._waiters = {}  # it never waits for a connection
         self.change: int | None = None  # the counter value of the batch's changes, announced after its commit
 
     @asynccontextmanager
